@@ -1,0 +1,26 @@
+# ECHI enhancement workflow: sessions manifest -> resample -> enhance -> validated submission.
+#   snakemake --cores all                                  # demo data, passthrough
+#   snakemake --cores all --config enhancement_name=example
+# See README.md for the config keys, plugins and cluster profiles.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True
+
+
+include: "rules/demo.smk"
+include: "rules/resample.smk"
+include: "rules/enhance.smk"
+include: "rules/validate.smk"

@@ -1,0 +1,124 @@
+"""Audio I/O for the workflow: streaming resample, single reads, atomic writes.
+
+Sessions are ~36 minutes of 7-channel 48 kHz audio, so nothing here holds a
+whole file in float64 or reads a file twice. Kept free of torch: the resample
+job imports this module and must stay a light process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+log = logging.getLogger(__name__)
+
+BLOCK_FRAMES = 1 << 16  # ~1.4 s at 48 kHz: small blocks, few calls
+
+
+class AudioError(ValueError):
+    """An input audio file that cannot be used; names the file."""
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place on success.
+
+    A crash or error leaves no file at ``path`` (the temporary one is removed),
+    so a half-written result can never stand in for a finished one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def audio_info(path: Path | str) -> sf._SoundFileInfo:
+    """Header of an audio file, or an AudioError saying what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file {path} does not exist")
+    try:
+        info = sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(f"{path} is not a readable audio file: {exc}") from exc
+    if info.frames == 0:
+        raise AudioError(f"{path} has no audio (0 frames)")
+    return info
+
+
+def clip_in_place(block: np.ndarray) -> int:
+    """Clip to [-1, 1] (the PCM_16 range); returns how many samples were beyond it."""
+    over = int(np.count_nonzero(np.abs(block) > 1.0))
+    if over:
+        np.clip(block, -1.0, 1.0, out=block)
+    return over
+
+
+def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int = BLOCK_FRAMES) -> int:
+    """Resample ``src`` to ``rate`` Hz into ``dst`` (PCM_16), block by block.
+
+    Memory is a few blocks whatever the file length. The result equals a
+    one-shot ``soxr.resample`` of the whole file (same length, same
+    samples). Returns the number of frames written.
+    """
+    info = audio_info(src)
+    clipped = 0
+    written = 0
+    with atomic_output(dst) as tmp:
+        with sf.SoundFile(str(src)) as reader, sf.SoundFile(
+            str(tmp), "w", samplerate=rate, channels=info.channels, subtype="PCM_16", format="WAV"
+        ) as writer:
+            stream = soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")
+            for block in reader.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+                out = stream.resample_chunk(block)
+                clipped += clip_in_place(out)
+                writer.write(out)
+                written += len(out)
+            out = stream.resample_chunk(np.zeros((0, info.channels), np.float32), last=True)
+            clipped += clip_in_place(out)
+            writer.write(out)
+            written += len(out)
+    if clipped:
+        log.warning("%s: %d samples beyond [-1, 1] after resampling were clipped", dst, clipped)
+    log.info("resampled %s (%d Hz, %d ch, %d frames) -> %s (%d Hz, %d frames)",
+             src, info.samplerate, info.channels, info.frames, dst, rate, written)
+    return written
+
+
+def read_channels_first(path: Path | str) -> tuple[np.ndarray, int]:
+    """Whole file as float32 ``[channels, frames]``, contiguous, read once.
+
+    Filled block by block into one preallocated array, so the peak is the
+    session plus one block (no interleaved copy, no float64).
+    """
+    info = audio_info(path)
+    audio = np.empty((info.channels, info.frames), dtype=np.float32)
+    filled = 0
+    with sf.SoundFile(str(path)) as reader:
+        for block in reader.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
+            audio[:, filled : filled + len(block)] = block.T
+            filled += len(block)
+    if filled != info.frames:
+        raise AudioError(f"{path}: header says {info.frames} frames but {filled} could be read")
+    return audio, info.samplerate
+
+
+def write_pcm16_atomically(path: Path | str, samples: np.ndarray, rate: int) -> None:
+    """Write 1-D float samples in [-1, 1] as a PCM_16 mono WAV, atomically."""
+    with atomic_output(path) as tmp:
+        sf.write(str(tmp), samples, rate, subtype="PCM_16", format="WAV")

@@ -1,0 +1,145 @@
+"""One enhance job: a (dataset, session, device) through one system, all partners.
+
+The device audio and the system are loaded once per job; ``process_session``
+is called once per partner. Every output is checked before it is written
+(atomically), so a misbehaving plugin fails loudly instead of producing a
+submission that only the evaluation would reject.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from enhancement.audio import audio_info, clip_in_place, read_channels_first, write_pcm16_atomically
+from enhancement.plugins import load_plugins, plugin_dirs
+from enhancement.registry import get_enhancement_class
+from enhancement.system_args import ArgsError, SystemArgs, build_system, load_args
+
+log = logging.getLogger(__name__)
+
+OUTPUT_RATE = 16000
+LENGTH_TOLERANCE_S = 0.020
+
+
+class OutputError(ValueError):
+    """A system returned something that cannot be a submission file."""
+
+
+class SystemFailed(RuntimeError):
+    """``process_session`` raised; names the system and the target."""
+
+
+@dataclass(frozen=True)
+class SessionDevice:
+    dataset: str
+    session: str
+    device: str
+
+    def label(self, pid: str | None = None) -> str:
+        base = f"dataset {self.dataset}, session {self.session}, device {self.device}"
+        return base if pid is None else f"{base}, pid {pid}"
+
+
+def expected_length(raw_frames: int, raw_rate: int) -> int:
+    """Output samples at 16 kHz for a raw recording: aligns with the references."""
+    return round(raw_frames * OUTPUT_RATE / raw_rate)
+
+
+def to_submission_samples(output: Any, expected: int, system: str, where: str) -> np.ndarray:
+    """Check one system output and make it exactly ``expected`` float32 samples.
+
+    1-D after squeezing, finite, length within 20 ms of ``expected`` (then
+    padded or trimmed), values beyond [-1, 1] clipped with a warning.
+    """
+    if hasattr(output, "detach"):
+        output = output.detach().cpu().numpy()
+    samples = np.asarray(output)
+    if samples.dtype.kind not in "fiu":
+        raise OutputError(f"{system} returned {samples.dtype} data for {where}; expected real audio")
+    samples = samples.squeeze()
+    if samples.ndim != 1:
+        raise OutputError(
+            f"{system} returned shape {tuple(np.asarray(output).shape)} for {where}; "
+            "expected one channel (1-D, or squeezable to 1-D)"
+        )
+    samples = samples.astype(np.float32, copy=False)
+    bad = int(np.count_nonzero(~np.isfinite(samples)))
+    if bad:
+        raise OutputError(f"{system} returned {bad} NaN/Inf samples for {where}")
+    tolerance = round(LENGTH_TOLERANCE_S * OUTPUT_RATE)
+    if abs(len(samples) - expected) > tolerance:
+        raise OutputError(
+            f"{system} returned {len(samples)} samples for {where}; expected {expected} "
+            f"({expected / OUTPUT_RATE:.3f} s at {OUTPUT_RATE} Hz, tolerance {tolerance}). "
+            "Is the output at 16 kHz and the whole session long?"
+        )
+    if len(samples) != expected:
+        samples = np.pad(samples, (0, max(0, expected - len(samples))))[:expected]
+    if not samples.flags.writeable:
+        samples = samples.copy()
+    clipped = clip_in_place(samples)
+    if clipped:
+        log.warning("%s: %s returned %d samples beyond [-1, 1]; clipped", where, system, clipped)
+    return samples
+
+
+def prepare_system(enhancement_name: str, args_yaml: Path | str) -> tuple[Any, SystemArgs]:
+    """Import plugins, find the class, check its args, build it: no audio read yet."""
+    load_plugins(plugin_dirs())
+    cls = get_enhancement_class(enhancement_name)
+    system_args = load_args(Path(args_yaml))
+    if system_args.name is not None and system_args.name != enhancement_name:
+        raise ArgsError(
+            f"args yaml {system_args.path} is for system {system_args.name!r}, "
+            f"but enhancement_name is {enhancement_name!r}; pass matching enhance_args"
+        )
+    return build_system(cls, system_args), system_args
+
+
+def enhance_session_device(
+    target: SessionDevice,
+    device_wav: Path | str,
+    raw_device_wav: Path | str,
+    enrolment_wavs: Mapping[str, Path | str],
+    outputs: Mapping[str, Path | str],
+    enhancement_name: str,
+    args_yaml: Path | str,
+) -> None:
+    """Enhance every partner of one session-device and write their files."""
+    import torch
+
+    system, _ = prepare_system(enhancement_name, args_yaml)
+    raw = audio_info(raw_device_wav)
+    expected = expected_length(raw.frames, raw.samplerate)
+
+    started = time.perf_counter()
+    audio, fs = read_channels_first(device_wav)
+    device_audio = torch.from_numpy(audio)
+    log.info("%s: loaded %s (%d ch, %.1f s at %d Hz) in %.1f s", target.label(), device_wav,
+             audio.shape[0], audio.shape[1] / fs, fs, time.perf_counter() - started)
+
+    for pid, out_path in outputs.items():
+        where = target.label(pid)
+        enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
+        started = time.perf_counter()
+        try:
+            result = system.process_session(
+                device_audio, fs, torch.from_numpy(enrolment[:1]), enrol_fs,
+                kwargs={"dataset": target.dataset, "session": target.session,
+                        "device": target.device, "pid": pid},
+            )
+        except Exception as exc:
+            raise SystemFailed(
+                f"{enhancement_name}.process_session failed for {where}: {type(exc).__name__}: {exc}"
+            ) from exc
+        samples = to_submission_samples(result, expected, enhancement_name, where)
+        write_pcm16_atomically(out_path, samples, OUTPUT_RATE)
+        log.info("%s: wrote %s (%.1f s of audio in %.1f s)", where, out_path,
+                 expected / OUTPUT_RATE, time.perf_counter() - started)

@@ -1,0 +1,80 @@
+"""Checking a submission folder the way the challenge's validator does, and stricter."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import soundfile as sf
+
+from enhancement.audio import atomic_output, audio_info
+from enhancement.enhance import OUTPUT_RATE, expected_length
+
+log = logging.getLogger(__name__)
+
+
+class SubmissionError(ValueError):
+    """One or more submission files are missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    path: Path
+    frames: int
+
+
+def problems_of(expected: Expected) -> list[str]:
+    """What is wrong with one submission file (empty: nothing)."""
+    if not expected.path.is_file():
+        return ["missing"]
+    try:
+        info = sf.info(str(expected.path))
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        return [f"unreadable: {exc}"]
+    problems = []
+    if info.format != "WAV":
+        problems.append(f"format {info.format}, expected WAV")
+    if info.samplerate != OUTPUT_RATE:
+        problems.append(f"{info.samplerate} Hz, expected {OUTPUT_RATE}")
+    if info.subtype != "PCM_16":
+        problems.append(f"subtype {info.subtype}, expected PCM_16")
+    if info.channels != 1:
+        problems.append(f"{info.channels} channels, expected 1")
+    if info.frames != expected.frames:
+        problems.append(f"{info.frames} samples, expected {expected.frames}")
+    return problems
+
+
+def validate_submission(files: Iterable[Expected], summary: Path | str) -> None:
+    """Check every file, write a CSV summary (file, samples, status), and raise
+    listing every bad file if any."""
+    rows, bad = [], []
+    for expected in files:
+        problems = problems_of(expected)
+        rows.append((expected.path.name, expected.frames, "; ".join(problems) or "ok"))
+        if problems:
+            bad.append(f"  {expected.path}: {'; '.join(problems)}")
+    if bad:
+        raise SubmissionError(f"{len(bad)} of {len(rows)} submission files are invalid:\n" + "\n".join(bad))
+    with atomic_output(summary) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "samples", "status"])
+        writer.writerows(rows)
+    log.info("validated %d submission files; summary in %s", len(rows), summary)
+
+
+def validate_submission_against_raw(
+    submission_files: Iterable[Path | str], raw_recordings: Iterable[Path | str], summary: Path | str
+) -> None:
+    """Validate files whose exact lengths follow from their raw recordings."""
+    frames = {}
+    expected = []
+    for path, raw in zip(submission_files, raw_recordings, strict=True):
+        if raw not in frames:
+            info = audio_info(raw)
+            frames[raw] = expected_length(info.frames, info.samplerate)
+        expected.append(Expected(Path(path), frames[raw]))
+    validate_submission(expected, summary)

@@ -1,0 +1,27 @@
+from typing import Dict
+
+import soxr
+import torch
+
+from enhancement.registry import Enhancement, register_enhancement
+
+
+@register_enhancement("example")
+class Example(Enhancement):
+    """The seed document's example plugin, unchanged: channel 0, resampled."""
+
+    def __init__(self, output_sample_rate: int) -> None:
+        self.output_sample_rate = output_sample_rate
+
+    def process_session(
+        self,
+        device_audio: torch.Tensor,
+        device_fs: int,
+        spkid_audio: torch.Tensor,
+        spkid_fs: int,
+        kwargs: Dict | None = None,
+    ) -> torch.Tensor:
+        output = soxr.resample(
+            device_audio[0].detach().cpu().numpy(), device_fs, self.output_sample_rate
+        )
+        return torch.from_numpy(output)

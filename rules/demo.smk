@@ -1,0 +1,13 @@
+# The built-in synthetic demo dataset, written only when data_root is the demo folder.
+
+if IS_DEMO:
+
+    rule demo_data:
+        output:
+            demo_files(DATA_ROOT),
+        log:
+            f"{WORK}/logs/demo_data.log",
+        conda:
+            "../environment.yml"
+        script:
+            "../workflow_scripts/make_demo_data.py"

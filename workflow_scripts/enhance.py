@@ -1,0 +1,16 @@
+"""Snakemake job: one (dataset, session, device) through the configured system."""
+
+from enhancement.enhance import SessionDevice, enhance_session_device
+from enhancement.joblog import job_logging
+
+job = snakemake  # noqa: F821 (snakemake is injected)
+with job_logging(job.log[0]):
+    enhance_session_device(
+        SessionDevice(job.params.dataset, job.params.session, job.params.device),
+        device_wav=job.input.device,
+        raw_device_wav=job.params.raw_device,
+        enrolment_wavs=dict(zip(job.params.pids, job.input.enrolments)),
+        outputs=dict(zip(job.params.pids, job.output)),
+        enhancement_name=job.params.enhancement_name,
+        args_yaml=job.input.args_yaml,
+    )

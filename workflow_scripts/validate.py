@@ -1,0 +1,8 @@
+"""Snakemake job: validate one dataset's submission and write its summary."""
+
+from enhancement.joblog import job_logging
+from enhancement.submission import validate_submission_against_raw
+
+job = snakemake  # noqa: F821 (snakemake is injected)
+with job_logging(job.log[0]):
+    validate_submission_against_raw(job.input, job.params.raw_recordings, job.output[0])
