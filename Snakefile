@@ -8,7 +8,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The workflow's own config.yaml, also when run with --directory elsewhere;
+# relative paths in it are relative to the working directory.
+configfile: f"{workflow.basedir}/config.yaml"
 
 
 include: "rules/common.smk"

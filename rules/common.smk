@@ -99,6 +99,21 @@ def validation_summary_path(dataset):
     return f"{WORK}/enhanced/{NAME}/{dataset}/validation.csv"
 
 
+# ---- resources -------------------------------------------------------------
+
+
+def enhance_mem_mb(wildcards, input):
+    """Memory of an enhance job: the device audio as float32 (twice its PCM_16
+    size), room for the system's copies of it, and the interpreter with torch."""
+    return int(1024 + 4 * input.size_mb)
+
+
+def enhance_resources():
+    """Resources of the enhance jobs: the args yaml's `resources`, over defaults.
+    A system needing a GPU says so there (`gpu: 1`); passthrough needs none."""
+    return {"mem_mb": enhance_mem_mb, "runtime": 60, **SYSTEM.resources}
+
+
 # ---- input functions -------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ for _session, _device in SESSION_DEVICES:
         log:
             f"{WORK}/logs/enhance/{NAME}/{_session.dataset}/{_session.session}.{_device}.log",
         resources:
-            **SYSTEM.resources,
+            **enhance_resources(),
         conda:
             "../environment.yml"
         script:

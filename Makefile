@@ -1,0 +1,33 @@
+# Two commands a newcomer needs:  make demo  and  make test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+
+.PHONY: setup demo test lint clean
+
+# The virtualenv: Python 3.11+, the CPU build of torch (pinned in pyproject.toml),
+# and this project installed editable with its test extras.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+
+## make demo: set up, generate the synthetic demo data, run passthrough to a validated submission
+demo: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+## make test: set up, then the whole test suite (what .ci/run calls)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf work demo_data .snakemake

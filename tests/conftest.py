@@ -1,0 +1,80 @@
+"""Shared fixtures: the repo, the synthetic demo data, and a real snakemake runner."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Snakemake:
+    """Runs the real workflow in its own working directory."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+
+    def __call__(self, *args: str, env: dict | None = None, check: bool = True,
+                 cores: int = 2) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+                   "--directory", str(self.workdir), "--cores", str(cores), *args]
+        result = subprocess.run(command, capture_output=True, text=True,
+                                env={**os.environ, **(env or {})}, cwd=self.workdir)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def planned_jobs(self, *args: str, env: dict | None = None) -> dict[str, int]:
+        """Rule name -> job count of a dry run ('Job stats' table)."""
+        result = self(*args, "--dry-run", env=env)
+        text = result.stdout + result.stderr
+        if "Nothing to be done" in text:
+            return {}
+        table = text.split("Job stats:", 1)[1].split("total", 1)[0]
+        return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)\s*$", table, re.M)}
+
+
+@pytest.fixture(scope="session")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo dataset written once per test session (read-only by convention)."""
+    from enhancement.demo import write_demo_dataset
+
+    root = tmp_path_factory.mktemp("demo") / "demo_data"
+    write_demo_dataset(root)
+    return root
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path, demo_data: Path) -> Path:
+    """A fresh working directory whose demo_data is a copy of the session's."""
+    shutil.copytree(demo_data, tmp_path / "demo_data")
+    return tmp_path
+
+
+@pytest.fixture()
+def snakemake(workdir: Path) -> Snakemake:
+    return Snakemake(workdir)
+
+
+@pytest.fixture()
+def clean_registry():
+    """Undo registrations and plugin imports made by a test."""
+    from enhancement.registry import enhancement_options, enhancement_sources
+
+    saved = dict(enhancement_options), dict(enhancement_sources)
+    modules = set(sys.modules)
+    yield
+    for live, old in zip((enhancement_options, enhancement_sources), saved):
+        live.clear()
+        live.update(old)
+    for name in set(sys.modules) - modules:
+        if name.startswith("echi_plugins_"):
+            del sys.modules[name]

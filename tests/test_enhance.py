@@ -1,0 +1,124 @@
+import logging
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from enhancement.enhance import (
+    OutputError,
+    SessionDevice,
+    SystemFailed,
+    enhance_session_device,
+    expected_length,
+    to_submission_samples,
+)
+from enhancement.system_args import ARGS_DIR, ArgsError
+
+WHERE = "dataset dev, session s1, device aria, pid P1"
+
+
+def test_expected_length_follows_the_raw_recording():
+    assert expected_length(48000 * 10, 48000) == 160000
+    assert expected_length(100, 48000) == 33
+    assert expected_length(44100, 44100) == 16000
+
+
+def test_squeezes_pads_and_trims_within_tolerance():
+    out = to_submission_samples(torch.ones(1, 15900) * 0.5, 16000, "sys", WHERE)
+    assert out.shape == (16000,) and out[:15900].min() == 0.5 and not out[15900:].any()
+    assert to_submission_samples(np.zeros((16200, 1)), 16000, "sys", WHERE).shape == (16000,)
+
+
+def test_numpy_output_is_accepted_and_float32():
+    out = to_submission_samples(np.zeros(16000, dtype=np.float64), 16000, "sys", WHERE)
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("output, message", [
+    (torch.zeros(2, 16000), r"returned shape \(2, 16000\) for dataset dev, session s1, device aria, pid P1"),
+    (torch.full((16000,), float("nan")), "returned 16000 NaN/Inf samples"),
+    (torch.tensor([0.0, float("inf")] * 8000), "returned 8000 NaN/Inf samples"),
+    (torch.zeros(16000 - 321), r"returned 15679 samples .* expected 16000"),
+    (torch.zeros(16000 * 3), r"returned 48000 samples"),
+])
+def test_bad_outputs_are_errors_naming_system_and_target(output, message):
+    with pytest.raises(OutputError, match=message) as err:
+        to_submission_samples(output, 16000, "mysys", WHERE)
+    assert "mysys" in str(err.value)
+
+
+def test_out_of_range_samples_are_clipped_with_a_count(caplog):
+    values = torch.zeros(16000)
+    values[:5] = 3.0
+    values[5:7] = -2.0
+    with caplog.at_level(logging.WARNING):
+        out = to_submission_samples(values, 16000, "sys", WHERE)
+    assert out.max() == 1.0 and out.min() == -1.0
+    assert "returned 7 samples beyond [-1, 1]; clipped" in caplog.text
+
+
+def test_grad_and_readonly_outputs_are_handled():
+    out = to_submission_samples(torch.zeros(16000, requires_grad=True), 16000, "s", WHERE)
+    assert out.shape == (16000,)
+    frozen = np.zeros(16000, dtype=np.float32)
+    frozen.flags.writeable = False
+    assert to_submission_samples(frozen, 16000, "s", WHERE).shape == (16000,)
+
+
+def make_job(tmp_path, seconds=2.0, channels=3):
+    rng = np.random.default_rng(1)
+    device = (0.2 * rng.standard_normal((int(seconds * 48000), channels))).astype(np.float32)
+    sf.write(tmp_path / "raw.wav", device, 48000, subtype="PCM_16")
+    sf.write(tmp_path / "dev16.wav", device[::3], 16000, subtype="PCM_16")
+    for pid in ("A", "B", "C"):
+        sf.write(tmp_path / f"{pid}.wav", device[:16000, 0], 16000, subtype="PCM_16")
+    return dict(
+        target=SessionDevice("dev", "s1", "aria"),
+        device_wav=tmp_path / "dev16.wav",
+        raw_device_wav=tmp_path / "raw.wav",
+        enrolment_wavs={p: tmp_path / f"{p}.wav" for p in "ABC"},
+        outputs={p: tmp_path / "out" / f"s1.aria.{p}.wav" for p in "ABC"},
+    )
+
+
+def test_passthrough_job_writes_three_exact_files(tmp_path):
+    job = make_job(tmp_path)
+    enhance_session_device(**job, enhancement_name="passthrough", args_yaml=ARGS_DIR / "passthrough.yaml")
+    channel0 = sf.read(tmp_path / "dev16.wav", dtype="int16")[0][:, 0]
+    for path in job["outputs"].values():
+        info = sf.info(path)
+        assert (info.samplerate, info.subtype, info.channels, info.frames) == (16000, "PCM_16", 1, 32000)
+        assert np.array_equal(sf.read(path, dtype="int16")[0], channel0)
+
+
+def test_system_is_built_and_args_checked_before_audio_is_read(tmp_path, clean_registry):
+    job = make_job(tmp_path)
+    job["device_wav"] = tmp_path / "not_there.wav"  # never reached
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: example\nargs: {output_rate: 16000}\n")
+    with pytest.raises(ArgsError, match=r"bad.yaml does not fit Example.__init__: missing arg\(s\) \['output_sample_rate'\]"):
+        enhance_session_device(**job, enhancement_name="example", args_yaml=bad)
+    mismatch = tmp_path / "m.yaml"
+    mismatch.write_text("name: baseline\nargs: {}\n")
+    with pytest.raises(ArgsError, match="is for system 'baseline', but enhancement_name is 'passthrough'"):
+        enhance_session_device(**job, enhancement_name="passthrough", args_yaml=mismatch)
+
+
+def test_a_raising_system_names_the_target(tmp_path, clean_registry):
+    from enhancement.registry import register_enhancement
+
+    @register_enhancement("raises")
+    class Raises:
+        def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+            if kwargs["pid"] == "B":
+                raise RuntimeError("out of ideas")
+            return device_audio[0]
+
+    args = tmp_path / "raises.yaml"
+    args.write_text("name: raises\n")
+    job = make_job(tmp_path)
+    with pytest.raises(SystemFailed, match="raises.process_session failed for dataset dev, session s1, "
+                       "device aria, pid B: RuntimeError: out of ideas"):
+        enhance_session_device(**job, enhancement_name="raises", args_yaml=args)
+    assert not job["outputs"]["B"].exists()

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+import pytest
+
+from enhancement.manifest import ManifestError, Target, read_manifest, targets_of
+
+HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
+
+
+def write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
+    path = tmp_path / "sessions.dev.csv"
+    path.write_text(header + body)
+    return path
+
+
+def test_partners_are_the_other_three_seats(tmp_path):
+    sessions = read_manifest(write(tmp_path, "dev_02,2,4,P1,P2,P3,P4\n"), "dev")
+    assert sessions[0].partners_of("aria") == ["P1", "P3", "P4"]
+    assert sessions[0].partners_of("ha") == ["P1", "P2", "P3"]
+
+
+def test_targets_skip_missing_device_once_each(tmp_path):
+    path = write(tmp_path, "s1,1,,A,B,C,D\ns2,,,E,F,G,H\ns3,3,1,I,J,K,L\n")
+    skipped = []
+    targets = targets_of(read_manifest(path, "dev"), ["aria", "ha"], on_skip=skipped.append)
+    assert targets == [
+        Target("dev", "s1", "aria", "B"), Target("dev", "s1", "aria", "C"), Target("dev", "s1", "aria", "D"),
+        Target("dev", "s3", "aria", "I"), Target("dev", "s3", "aria", "J"), Target("dev", "s3", "aria", "L"),
+        Target("dev", "s3", "ha", "J"), Target("dev", "s3", "ha", "K"), Target("dev", "s3", "ha", "L"),
+    ]
+    assert len(skipped) == 3 and "s1: no ha recording" in skipped[0]
+
+
+def test_devices_filter(tmp_path):
+    path = write(tmp_path, "s1,1,2,A,B,C,D\n")
+    assert {t.device for t in targets_of(read_manifest(path, "dev"), ["ha"])} == {"ha"}
+
+
+def test_wearer_pid_may_be_empty(tmp_path):
+    sessions = read_manifest(write(tmp_path, "s1,1,,,B,C,D\n"), "dev")
+    assert sessions[0].partners_of("aria") == ["B", "C", "D"]
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("s1,5,,A,B,C,D\n", r"row 2 \(session s1\): field 'aria_pos' = '5' is not a seat"),
+        ("s1,x,,A,B,C,D\n", r"field 'aria_pos' = 'x'"),
+        ("s1,1,,A,,C,D\n", r"row 2 \(session s1\): field 'pos2' is empty"),
+        ("s1,1,,A,B,C,D\ns1,2,,A,B,C,D\n", r"row 3 \(session s1\): duplicate session, already on row 2"),
+        ("../x,1,,A,B,C,D\n", r"row 2: field 'session' '../x' is not a valid name"),
+        ("s 1,1,,A,B,C,D\n", r"field 'session' 's 1'"),
+        ("s1,1,,A,B/C,C,D\n", r"field 'pos2' 'B/C' is not a valid name"),
+        ("s1,1,,A,B,C,..\n", r"field 'pos4' '..'"),
+        (",1,,A,B,C,D\n", r"field 'session' ''"),
+    ],
+)
+def test_bad_rows_name_file_row_and_field(tmp_path, body, expected):
+    path = write(tmp_path, body)
+    with pytest.raises(ManifestError, match=expected) as err:
+        read_manifest(path, "dev")
+    assert str(path) in str(err.value)
+
+
+def test_missing_column(tmp_path):
+    path = write(tmp_path, "s1,1,A,B,C,D\n", header="session,aria_pos,pos1,pos2,pos3,pos4\n")
+    with pytest.raises(ManifestError, match=r"missing column\(s\) \['ha_pos'\]"):
+        read_manifest(path, "dev")
+
+
+def test_missing_file_says_what_to_check(tmp_path):
+    with pytest.raises(ManifestError, match="not found: check data_root and datasets"):
+        read_manifest(tmp_path / "nope.csv", "dev")

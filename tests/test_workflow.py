@@ -1,0 +1,168 @@
+"""The real workflow on the demo data: targets, re-runs, systems, plugins."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import REPO, Snakemake
+from enhancement.demo import demo_sessions
+from enhancement.manifest import targets_of
+
+TARGETS = targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)
+
+
+def submission(workdir: Path, name: str, t) -> Path:
+    return workdir / "work" / "enhanced" / name / t.dataset / f"{t.session}.{t.device}.{t.pid}.wav"
+
+
+@pytest.fixture(scope="module")
+def passthrough_run(tmp_path_factory, demo_data) -> Path:
+    """One full passthrough run, generating the demo data through its rule."""
+    workdir = tmp_path_factory.mktemp("passthrough")
+    result = Snakemake(workdir)()
+    assert "no ha recording" in result.stdout + result.stderr
+    return workdir
+
+
+@pytest.fixture()
+def finished(tmp_path, passthrough_run) -> Snakemake:
+    """A private copy of the finished run (mtimes kept) for tests that change it."""
+    workdir = tmp_path / "run"
+    shutil.copytree(passthrough_run, workdir, symlinks=True)
+    return Snakemake(workdir)
+
+
+def test_passthrough_end_to_end(passthrough_run):
+    assert len(TARGETS) == 9
+    for t in TARGETS:
+        path = submission(passthrough_run, "passthrough", t)
+        info = sf.info(path)
+        raw = sf.info(passthrough_run / "demo_data" / t.device / "dev" / f"{t.session}.{t.device}.wav")
+        assert (info.samplerate, info.subtype, info.channels) == (16000, "PCM_16", 1)
+        assert info.frames == round(raw.frames / 3)
+        resampled = passthrough_run / "work" / "resampled" / "16000" / t.device / "dev" / f"{t.session}.{t.device}.wav"
+        channel0 = sf.read(resampled, dtype="int16")[0][:, 0]
+        assert np.array_equal(sf.read(path, dtype="int16")[0], channel0)
+    rows = list(csv.DictReader(open(passthrough_run / "work/enhanced/passthrough/dev/validation.csv")))
+    assert len(rows) == 9 and {r["status"] for r in rows} == {"ok"}
+    log = passthrough_run / "work/logs/enhance/passthrough/dev/dev_02.aria.log"
+    assert "pid P302: wrote" in log.read_text()
+    # nothing else in the submission folder but the files and the summary
+    folder = passthrough_run / "work/enhanced/passthrough/dev"
+    assert len(list(folder.iterdir())) == 10
+
+
+def test_second_run_does_nothing(finished):
+    result = finished()
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_deleting_one_submission_reruns_exactly_its_job(finished):
+    submission(finished.workdir, "passthrough", TARGETS[0]).unlink()
+    assert finished.planned_jobs() == {"enhance_dev_dev_02_aria": 1, "validate_submission": 1, "all": 1}
+
+
+def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
+    raw = finished.workdir / "demo_data/ha/dev/dev_02.ha.wav"
+    later = time.time() + 5
+    os.utime(raw, (later, later))
+    assert finished.planned_jobs() == {
+        "resample_device": 1, "enhance_dev_dev_02_ha": 1, "validate_submission": 1, "all": 1,
+    }
+
+
+def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
+    planned = finished.planned_jobs("--config", "enhancement_name=example")
+    assert planned == {"enhance_dev_dev_02_aria": 1, "enhance_dev_dev_02_ha": 1,
+                       "enhance_dev_dev_03_aria": 1, "validate_submission": 1, "all": 1}
+
+
+def test_resample_target_builds_only_resampled_files(snakemake):
+    snakemake("resample")
+    work = snakemake.workdir / "work"
+    assert len(list((work / "resampled/16000/participant/dev").glob("*.wav"))) == 7
+    assert len(list((work / "resampled/16000").rglob("*.wav"))) == 10
+    assert not (work / "enhanced").exists()
+
+
+def test_example_via_run_enhancement_py_equals_passthrough(finished):
+    result = subprocess.run(
+        [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
+         "--", "--directory", str(finished.workdir), "--cores", "2"],
+        capture_output=True, text=True, cwd=finished.workdir,
+    )
+    assert result.returncode == 0, result.stderr
+    for t in TARGETS:
+        ours = sf.read(submission(finished.workdir, "example", t), dtype="int16")[0]
+        assert np.array_equal(ours, sf.read(submission(finished.workdir, "passthrough", t), dtype="int16")[0])
+
+
+SCALED_PLUGIN = """
+import torch
+from enhancement.registry import Enhancement, register_enhancement
+
+@register_enhancement("scaled")
+class Scaled(Enhancement):
+    def __init__(self, gain: float) -> None:
+        self.gain = gain
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        assert device_fs == 8000 and spkid_fs == 8000 and spkid_audio.shape[0] == 1
+        assert kwargs["pid"] in ("P301", "P302", "P303", "P304", "P305", "P306", "P307", "P308")
+        import soxr
+        return torch.from_numpy(soxr.resample(device_audio[0].numpy(), device_fs, 16000)) * self.gain
+"""
+
+
+def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
+    folder = tmp_path / "elsewhere" / "my_plugins"
+    folder.mkdir(parents=True)
+    (folder / "scaled.py").write_text(textwrap.dedent(SCALED_PLUGIN))
+    (folder / "scaled.yaml").write_text("name: scaled\nargs: {gain: 0.5}\nsample_rate: 8000\n")
+    env = {"ECHIPLUGINS": f"{folder}/"}
+    snakemake("--config", "enhancement_name=scaled", "devices=[ha]", env=env)
+    work = snakemake.workdir / "work"
+    assert (work / "resampled/8000/ha/dev/dev_02.ha.wav").exists()
+    assert not (work / "resampled/16000").exists()
+    for t in [t for t in TARGETS if t.device == "ha"]:
+        out = sf.read(submission(snakemake.workdir, "scaled", t), dtype="float32")[0]
+        assert len(out) == 384000 and 0 < np.abs(out).max() < 0.6
+    assert not (work / "enhanced/scaled/dev/dev_03.aria.P305.wav").exists()
+
+
+def test_seed_style_echiplugins_export_runs_example(snakemake):
+    env = {"ECHIPLUGINS": str(REPO / "enhancement_plugins")}
+    snakemake("--config", "enhancement_name=example", "devices=[aria]", env=env)
+    assert len(list((snakemake.workdir / "work/enhanced/example/dev").glob("*.wav"))) == 6
+
+
+def test_unknown_config_key_is_named(snakemake):
+    result = snakemake("--config", "enhancment_name=example", "--dry-run", check=False)
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "enhancment_name" in text and "Additional properties" in text
+
+
+def test_unknown_system_lists_the_known_ones(snakemake):
+    result = snakemake("--config", "enhancement_name=nosuch", "enhance_args=passthrough", check=False)
+    assert result.returncode != 0
+    text = result.stdout + result.stderr
+    assert "unknown enhancement_name 'nosuch'" in text and "passthrough" in text and "example.py" in text
+    assert not list((snakemake.workdir / "work").rglob("enhanced/nosuch/**/*.wav"))
+
+
+def test_lint_is_clean():
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
