@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,16 +28,30 @@ class AudioError(ValueError):
     """An input audio file that cannot be used; names the file."""
 
 
+class OutputWriteError(OSError):
+    """An output folder that cannot be written; names it."""
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place on success.
 
     A crash or error leaves no file at ``path`` (the temporary one is removed),
-    so a half-written result can never stand in for a finished one.
+    so a half-written result can never stand in for a finished one. Leftovers
+    of a writer killed outright (``kill -9``) are removed on the next attempt.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    prefix = f".{path.name}."
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{glob_escape(prefix)}*.part"):
+            stale.unlink(missing_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputWriteError(
+            f"cannot write {path.name} in {path.parent}: {exc.strerror or exc}; "
+            "check that the folder (work_dir) is writable and the disk not full"
+        ) from exc
     os.close(fd)
     try:
         yield Path(tmp)
@@ -47,17 +62,65 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
         raise
 
 
-def audio_info(path: Path | str) -> sf._SoundFileInfo:
-    """Header of an audio file, or an AudioError saying what is wrong with it."""
+def glob_escape(text: str) -> str:
+    return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def wav_data_shortfall(path: Path | str) -> tuple[int, int] | None:
+    """(declared, present) bytes of a RIFF/WAVE file's audio when the file is
+    shorter than its header says, else None.
+
+    libsndfile quietly reads what is there, so a file cut short by a failed
+    copy would otherwise pass for a shorter recording.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as handle:
+        if handle.read(12)[8:12] != b"WAVE":
+            return None
+        handle.seek(0)
+        if handle.read(4) != b"RIFF":
+            return None
+        offset = 12
+        while offset + 8 <= size:
+            handle.seek(offset)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                if chunk_size in (0, 0xFFFFFFFF):  # streamed: length unknown
+                    return None
+                present = size - offset - 8
+                return (chunk_size, present) if present < chunk_size else None
+            offset += 8 + chunk_size + (chunk_size & 1)
+    return None
+
+
+def audio_info(path: Path | str, expected_rate: int | None = None,
+               expected_channels: int | None = None) -> sf._SoundFileInfo:
+    """Header of an audio file, or an AudioError saying what is wrong with it
+    and what to do. A rate other than ``expected_rate`` is only a warning:
+    the file is used at its actual rate."""
     path = Path(path)
     if not path.is_file():
-        raise AudioError(f"audio file {path} does not exist")
+        raise AudioError(f"audio file {path} does not exist; check data_root and the dataset layout")
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as exc:
-        raise AudioError(f"{path} is not a readable audio file: {exc}") from exc
+        raise AudioError(f"{path} is not a readable audio file ({exc}); re-copy or re-extract it") from exc
     if info.frames == 0:
-        raise AudioError(f"{path} has no audio (0 frames)")
+        raise AudioError(f"{path} has no audio (0 frames); re-copy or re-extract it")
+    shortfall = wav_data_shortfall(path)
+    if shortfall:
+        raise AudioError(
+            f"{path} is truncated: its header declares {shortfall[0]} bytes of audio but only "
+            f"{shortfall[1]} are in the file; re-copy or re-extract it"
+        )
+    if expected_channels is not None and info.channels != expected_channels:
+        raise AudioError(
+            f"{path} has {info.channels} channels; {expected_channels} were expected for this "
+            "device. Is it the right file?"
+        )
+    if expected_rate is not None and info.samplerate != expected_rate:
+        log.warning("%s is at %d Hz, not the expected %d Hz; using it at %d Hz",
+                    path, info.samplerate, expected_rate, info.samplerate)
     return info
 
 
@@ -69,14 +132,15 @@ def clip_in_place(block: np.ndarray) -> int:
     return over
 
 
-def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int = BLOCK_FRAMES) -> int:
+def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int = BLOCK_FRAMES,
+                  expected_rate: int | None = None, expected_channels: int | None = None) -> int:
     """Resample ``src`` to ``rate`` Hz into ``dst`` (PCM_16), block by block.
 
     Memory is a few blocks whatever the file length. The result equals a
     one-shot ``soxr.resample`` of the whole file (same length, same
     samples). Returns the number of frames written.
     """
-    info = audio_info(src)
+    info = audio_info(src, expected_rate, expected_channels)
     clipped = 0
     written = 0
     with atomic_output(dst) as tmp:

@@ -20,13 +20,11 @@ import soundfile as sf
 import soxr
 
 from enhancement.audio import atomic_output
-from enhancement.manifest import COLUMNS, DEVICES, Session, manifest_path
+from enhancement.manifest import COLUMNS, DEVICE_CHANNELS, RAW_RATE, Session, manifest_path
 
 log = logging.getLogger(__name__)
 
-RAW_RATE = 48000
 REF_RATE = 16000
-CHANNELS = {"aria": 7, "ha": 4}
 DATASET = "dev"
 ENROLMENT_SECONDS = 5.0
 
@@ -131,7 +129,7 @@ def write_demo_dataset(root: Path | str, seed: int = 2026) -> list[Path]:
         active = _turns(rng, n, 4)
         speech = np.stack([_voice(rng, spec.seconds, *voices[pid]) for pid in s.pids]) * active
         for device in s.devices():
-            channels = CHANNELS[device]
+            channels = DEVICE_CHANNELS[device]
             wearer = s.wearer_seat[device] - 1
             gains = rng.uniform(0.15, 0.3, size=(channels, 4))
             gains[:, wearer] *= 2.0  # the wearer is the loudest talker

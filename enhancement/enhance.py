@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from enhancement.audio import audio_info, clip_in_place, read_channels_first, write_pcm16_atomically
+from enhancement.manifest import DEVICE_CHANNELS, RAW_RATE
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
 from enhancement.system_args import ArgsError, SystemArgs, build_system, load_args
@@ -116,7 +117,7 @@ def enhance_session_device(
     import torch
 
     system, _ = prepare_system(enhancement_name, args_yaml)
-    raw = audio_info(raw_device_wav)
+    raw = audio_info(raw_device_wav, RAW_RATE, DEVICE_CHANNELS.get(target.device))
     expected = expected_length(raw.frames, raw.samplerate)
 
     started = time.perf_counter()

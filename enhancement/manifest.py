@@ -19,6 +19,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DEVICES = ("aria", "ha")
+DEVICE_CHANNELS = {"aria": 7, "ha": 4}  # Aria glasses; hearing aids, 2 per ear
+RAW_RATE = 48000
 SEATS = ("pos1", "pos2", "pos3", "pos4")
 COLUMNS = ("session",) + tuple(f"{d}_pos" for d in DEVICES) + SEATS
 NAME_PATTERN = r"[A-Za-z0-9_-]+"

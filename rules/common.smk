@@ -8,7 +8,9 @@ from snakemake.utils import validate
 
 from enhancement.demo import DATASET as DEMO_DATASET, demo_files, demo_sessions
 from enhancement.manifest import (
+    DEVICE_CHANNELS,
     DEVICES,
+    RAW_RATE,
     NAME_PATTERN,
     ManifestError,
     manifest_path,
@@ -22,7 +24,6 @@ from enhancement.system_args import ArgsError, find_args_yaml, load_args
 validate(config, schema="../enhancement/config.schema.yaml")
 
 DEMO_ROOT = "demo_data"
-RAW_RATE = 48000
 DATA_ROOT = config["data_root"].rstrip("/")
 WORK = config["work_dir"].rstrip("/")
 NAME = config["enhancement_name"]
@@ -130,6 +131,10 @@ def all_resampled():
     devices = {device_input_path(s.dataset, s.session, d) for s, d in SESSION_DEVICES}
     enrolments = {enrolment_input_path(t.dataset, t.pid) for t in TARGETS}
     return sorted(devices | enrolments)
+
+
+def device_channels(wildcards):
+    return DEVICE_CHANNELS[wildcards.device]
 
 
 def submission_files_of(wildcards):

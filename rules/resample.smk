@@ -12,6 +12,9 @@ rule resample_device:
         f"{DATA_ROOT}/{{device}}/{{dataset}}/{{session}}.{{device}}.wav",
     output:
         f"{WORK}/resampled/{{rate}}/{{device}}/{{dataset}}/{{session}}.{{device}}.wav",
+    params:
+        expected_rate=RAW_RATE,
+        expected_channels=device_channels,
     log:
         f"{WORK}/logs/resample/{{rate}}/{{device}}/{{dataset}}/{{session}}.{{device}}.log",
     conda:
@@ -25,6 +28,9 @@ rule resample_enrolment:
         f"{DATA_ROOT}/participant/{{dataset}}/{{pid}}.wav",
     output:
         f"{WORK}/resampled/{{rate}}/participant/{{dataset}}/{{pid}}.wav",
+    params:
+        expected_rate=RAW_RATE,
+        expected_channels=1,
     log:
         f"{WORK}/logs/resample/{{rate}}/participant/{{dataset}}/{{pid}}.log",
     conda:

@@ -68,3 +68,48 @@ def test_read_channels_first_is_contiguous_float32(tmp_path):
     audio, rate = read_channels_first(tmp_path / "in.wav")
     assert audio.shape == (4, 70_000) and audio.dtype == np.float32 and audio.flags.c_contiguous
     assert np.array_equal(audio, original.T) and rate == 48000
+
+
+def test_truncated_wav_is_detected_although_libsndfile_reads_it(tmp_path):
+    noise_wav(tmp_path / "full.wav", 48000, 2)
+    data = (tmp_path / "full.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
+    assert sf.info(tmp_path / "cut.wav").frames > 0  # the trap
+    with pytest.raises(AudioError, match=r"cut.wav is truncated: its header declares 192000 bytes of audio "
+                                         r"but only 95978 are in the file; re-copy"):
+        resample_file(tmp_path / "cut.wav", tmp_path / "o.wav", 16000)
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_zero_length_and_wrong_channels_are_errors(tmp_path):
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 2), np.float32), 48000)
+    with pytest.raises(AudioError, match=r"empty.wav has no audio \(0 frames\)"):
+        resample_file(tmp_path / "empty.wav", tmp_path / "o.wav", 16000)
+    noise_wav(tmp_path / "four.wav", 4800, 4)
+    with pytest.raises(AudioError, match="four.wav has 4 channels; 7 were expected for this device"):
+        resample_file(tmp_path / "four.wav", tmp_path / "o.wav", 16000, expected_channels=7)
+
+
+def test_unexpected_rate_is_resampled_from_the_actual_rate_with_a_warning(tmp_path, caplog):
+    original = noise_wav(tmp_path / "cd.wav", 44100, 1, rate=44100)
+    with caplog.at_level("WARNING"):
+        resample_file(tmp_path / "cd.wav", tmp_path / "o.wav", 16000, expected_rate=48000)
+    assert "cd.wav is at 44100 Hz, not the expected 48000 Hz" in caplog.text
+    assert sf.info(tmp_path / "o.wav").frames == len(soxr.resample(original, 44100, 16000)) == 16000
+
+
+def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
+    stale = tmp_path / ".out.wav.abc123.part"
+    stale.write_bytes(b"half a file")
+    other = tmp_path / ".other.wav.abc123.part"
+    other.write_bytes(b"someone else's")
+    with atomic_output(tmp_path / "out.wav") as tmp:
+        tmp.write_bytes(b"done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.wav.abc123.part", "out.wav"]
+
+
+def test_unwritable_output_folder_is_named(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(OSError, match=r"cannot write o.wav in .*afile/sub: .*check that the folder \(work_dir\)"):
+        with atomic_output(tmp_path / "afile" / "sub" / "o.wav"):
+            pass

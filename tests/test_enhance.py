@@ -66,7 +66,7 @@ def test_grad_and_readonly_outputs_are_handled():
     assert to_submission_samples(frozen, 16000, "s", WHERE).shape == (16000,)
 
 
-def make_job(tmp_path, seconds=2.0, channels=3):
+def make_job(tmp_path, seconds=2.0, channels=7):
     rng = np.random.default_rng(1)
     device = (0.2 * rng.standard_normal((int(seconds * 48000), channels))).astype(np.float32)
     sf.write(tmp_path / "raw.wav", device, 48000, subtype="PCM_16")

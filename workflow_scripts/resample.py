@@ -3,5 +3,12 @@
 from enhancement.audio import resample_file
 from enhancement.joblog import job_logging
 
-with job_logging(snakemake.log[0]):  # noqa: F821 (snakemake is injected)
-    resample_file(snakemake.input[0], snakemake.output[0], int(snakemake.wildcards.rate))  # noqa: F821
+job = snakemake  # noqa: F821 (snakemake is injected)
+with job_logging(job.log[0]):
+    resample_file(
+        job.input[0],
+        job.output[0],
+        int(job.wildcards.rate),
+        expected_rate=job.params.expected_rate,
+        expected_channels=job.params.expected_channels,
+    )
