@@ -90,11 +90,15 @@ def _voice(rng: np.random.Generator, seconds: float, f0: float, brightness: floa
 
 
 def _turns(rng: np.random.Generator, n: int, talkers: int) -> np.ndarray:
-    """0/1 activity per talker: turns of 1-4 s, with the odd overlap."""
+    """0/1 activity per talker: turns of 1-4 s, with the odd overlap; everyone
+    speaks once in each round, in a new order each round."""
     active = np.zeros((talkers, n), dtype=bool)
+    order: list[int] = []
     t = 0
     while t < n:
-        who = rng.integers(talkers)
+        if not order:
+            order = list(rng.permutation(talkers))
+        who = order.pop()
         length = int(rng.uniform(1.0, 4.0) * RAW_RATE)
         active[who, t : t + length] = True
         t += length - int(rng.uniform(-0.3, 0.4) * RAW_RATE)

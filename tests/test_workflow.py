@@ -166,3 +166,18 @@ def test_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tmp_path):
+    folder = tmp_path / "plugins48"
+    folder.mkdir()
+    (folder / "raw48.py").write_text(textwrap.dedent(SCALED_PLUGIN).replace('"scaled"', '"raw48"')
+                                     .replace("device_fs == 8000 and spkid_fs == 8000",
+                                              "device_fs == 48000 and spkid_fs == 48000"))
+    (folder / "raw48.yaml").write_text("name: raw48\nargs: {gain: 1.0}\nsample_rate: 48000\n")
+    planned = snakemake.planned_jobs("--config", "enhancement_name=raw48", env={"ECHIPLUGINS": str(folder)})
+    assert "resample_device" not in planned and "resample_enrolment" not in planned
+    assert planned["enhance_dev_dev_02_aria"] == 1
+    snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    assert not (snakemake.workdir / "work" / "resampled").exists()
+    assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 384000
