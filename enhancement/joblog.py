@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +28,11 @@ def job_logging(log_path: Path | str) -> Iterator[logging.Logger]:
     root.addHandler(to_file)
     root.addHandler(to_stderr)
     root.setLevel(logging.INFO)
+    started = time.perf_counter()
     try:
         yield root
+        root.info("job done in %.1f s, peak memory %.0f MB (size mem_mb from this)",
+                  time.perf_counter() - started, peak_rss_mb())
     except Exception:
         root.exception("job failed (log: %s)", log_path)
         raise
@@ -35,3 +40,19 @@ def job_logging(log_path: Path | str) -> Iterator[logging.Logger]:
         for handler in (to_file, to_stderr):
             root.removeHandler(handler)
             handler.close()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB.
+
+    VmHWM belongs to this process image; ``ru_maxrss`` would also count the
+    parent (Snakemake) that forked it, as Linux keeps it across exec.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

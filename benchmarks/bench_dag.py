@@ -1,0 +1,106 @@
+"""Scale of the workflow itself: a no-op re-run with many sessions.
+
+    .venv/bin/python benchmarks/bench_dag.py --sessions 10 200 [--profile]
+
+Writes a dev-sized (or larger) manifest of short synthetic sessions (aria and ha),
+runs the whole workflow once for real, then times a no-op re-run (everything up to
+date: 'Nothing to be done') and a dry run. --profile runs the no-op under cProfile and
+prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import REPO, machine_info, snakemake, write_recording
+
+
+def write_dataset(root: Path, sessions: int, seconds: float) -> int:
+    (root / "metadata").mkdir(parents=True)
+    rows = ["session,aria_pos,ha_pos,pos1,pos2,pos3,pos4"]
+    template = root / "template"
+    write_recording(template / "aria.wav", seconds, 7)
+    write_recording(template / "ha.wav", seconds, 4)
+    write_recording(template / "enrol.wav", 1, 1)
+    for i in range(sessions):
+        pids = [f"P{4 * i + k:04d}" for k in range(4)]
+        rows.append(f"s{i:04d},1,3,{','.join(pids)}")
+        for device in ("aria", "ha"):
+            target = root / device / "dev" / f"s{i:04d}.{device}.wav"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.hardlink_to(template / f"{device}.wav")
+        for pid in pids:
+            target = root / "participant" / "dev" / f"{pid}.wav"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.hardlink_to(template / "enrol.wav")
+    (root / "metadata" / "sessions.dev.csv").write_text("\n".join(rows) + "\n")
+    return sessions * 2 * 3
+
+
+def timed(workdir: Path, *args: str, repeat: int = 3) -> float:
+    return statistics.median(snakemake(workdir, *args) for _ in range(repeat))
+
+
+def profile_noop(workdir: Path, data: Path) -> None:
+    from snakemake.cli import main as snakemake_main
+
+    argv = ["snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--cores", "2", "--config", f"data_root={data}"]
+    profiler = cProfile.Profile()
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        profiler.enable()
+        try:
+            snakemake_main(argv[1:])
+        except SystemExit:
+            pass
+        profiler.disable()
+    finally:
+        sys.argv = saved
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
+    data = scratch / "data"
+    targets = write_dataset(data, sessions, seconds)
+    config = ("--config", f"data_root={data}")
+    started = time.perf_counter()
+    snakemake(scratch, "--cores", "2", *config)
+    full = time.perf_counter() - started
+    noop = timed(scratch, "--cores", "2", *config)
+    dry = timed(scratch, "--cores", "2", "--dry-run", *config)
+    bare = timed(scratch, "--version")
+    print(f"\n{sessions} sessions x 2 devices -> {targets} targets "
+          f"({2 * sessions} enhance jobs); {seconds} s recordings")
+    print(f"  full run (every job) {full:8.1f} s")
+    print(f"  no-op re-run         {noop:8.2f} s   (median of 3)")
+    print(f"  no-op dry run        {dry:8.2f} s")
+    print(f"  `snakemake --version`{bare:8.2f} s   (interpreter + snakemake import)")
+    if profile:
+        profile_noop(scratch, data)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 200])
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of each synthetic recording")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--scratch", type=Path, default=None)
+    args = parser.parse_args()
+    print(machine_info())
+    for sessions in args.sessions:
+        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
+            bench(sessions, args.seconds, Path(scratch), args.profile)
+
+
+if __name__ == "__main__":
+    main()
