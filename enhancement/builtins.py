@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from enhancement.baseline.system import BaselineEnhancement
 from enhancement.registry import Enhancement, register_enhancement
 
 if TYPE_CHECKING:
@@ -34,3 +35,7 @@ class Passthrough(Enhancement):
         import torch
 
         return torch.from_numpy(soxr.resample(channel0.cpu().numpy(), device_fs, OUTPUT_RATE))
+
+
+# The challenge baseline (TF-GridNet); its args are in enhance_args/baseline.yaml.
+register_enhancement("baseline")(BaselineEnhancement)

@@ -91,6 +91,15 @@ def to_submission_samples(output: Any, expected: int, system: str, where: str) -
     return samples
 
 
+def limit_threads(threads: int) -> None:
+    """Hold torch to the job's threads: jobs sharing a machine must not
+    each start one thread per core (that slows all of them several-fold)."""
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    log.info("torch uses %d thread(s)", torch.get_num_threads())
+
+
 def prepare_system(enhancement_name: str, args_yaml: Path | str) -> tuple[Any, SystemArgs]:
     """Import plugins, find the class, check its args, build it: no audio read yet."""
     load_plugins(plugin_dirs())

@@ -6,6 +6,7 @@ Format (the upstream layout, plus optional workflow keys)::
     args: {output_sample_rate: 16000}   # passed to the class's __init__
     sample_rate: 16000        # rate the system wants its input at (default 16000)
     resources: {gpu: 0}       # Snakemake resources of its enhance jobs (optional)
+    threads: 1                # CPU threads of an enhance job (torch uses this many)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 ARGS_DIR = REPO_ROOT / "enhance_args"
 DEFAULT_SAMPLE_RATE = 16000
-KNOWN_KEYS = {"name", "args", "sample_rate", "resources"}
+KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads"}
 RESOURCE_KEYS = {"gpu", "gpu_model", "mem_mb", "runtime", "cpus_per_task"}
 
 
@@ -40,6 +41,7 @@ class SystemArgs:
     args: dict[str, Any] = field(default_factory=dict)
     sample_rate: int = DEFAULT_SAMPLE_RATE
     resources: dict[str, Any] = field(default_factory=dict)
+    threads: int = 1
 
 
 def find_args_yaml(spec: str, plugin_folders: Iterable[Path] = ()) -> Path:
@@ -89,8 +91,11 @@ def load_args(path: Path) -> SystemArgs:
         raise ArgsError(
             f"args yaml {path}: 'resources' must be a mapping with keys among {sorted(RESOURCE_KEYS)}"
         )
+    threads = data.get("threads", 1)
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ArgsError(f"args yaml {path}: 'threads' must be a positive integer, got {threads!r}")
     name = data.get("name")
-    return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources)
+    return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources, threads)
 
 
 def check_args(cls: type, system: SystemArgs) -> None:

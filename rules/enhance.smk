@@ -27,6 +27,7 @@ for _session, _device in SESSION_DEVICES:
             enhancement_name=NAME,
         log:
             f"{WORK}/logs/enhance/{NAME}/{_session.dataset}/{_session.session}.{_device}.log",
+        threads: SYSTEM.threads
         resources:
             **enhance_resources(),
         conda:

@@ -1,10 +1,11 @@
 """Snakemake job: one (dataset, session, device) through the configured system."""
 
-from enhancement.enhance import SessionDevice, enhance_session_device
+from enhancement.enhance import SessionDevice, enhance_session_device, limit_threads
 from enhancement.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
+    limit_threads(job.threads)
     enhance_session_device(
         SessionDevice(job.params.dataset, job.params.session, job.params.device),
         device_wav=job.input.device,
