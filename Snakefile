@@ -1,4 +1,5 @@
 # ECHI enhancement workflow: sessions manifest -> resample -> enhance -> validated submission.
+# Where references exist (dev): scores and a comparison of systems; `--report report.html`.
 #   snakemake --cores all                                  # demo data, passthrough
 #   snakemake --cores all --config enhancement_name=example
 # See README.md for the config keys, plugins and cluster profiles.
@@ -11,6 +12,10 @@ min_version("9.0")
 # The workflow's own config.yaml, also when run with --directory elsewhere;
 # relative paths in it are relative to the working directory.
 configfile: f"{workflow.basedir}/config.yaml"
+
+
+# What `snakemake --report report.html` opens with.
+report: "rules/report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -26,3 +31,5 @@ include: "rules/demo.smk"
 include: "rules/resample.smk"
 include: "rules/enhance.smk"
 include: "rules/validate.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"

@@ -1,0 +1,41 @@
+# What `snakemake --report report.html` shows besides the scores: the
+# validation summary, and per target a spectrogram of input, output and reference.
+
+
+rule validation_table:
+    input:
+        system_validation_path("{system}", "{dataset}"),
+    output:
+        report(
+            report_path("{system}", "{dataset}", "validation.html"),
+            caption="report/validation.rst",
+            category="Submission",
+            labels={"system": "{system}", "dataset": "{dataset}"},
+        ),
+    log:
+        f"{WORK}/logs/report/{{system}}/{{dataset}}/validation.log",
+    conda:
+        "../environment.yml"
+    script:
+        "../workflow_scripts/validation_table.py"
+
+
+rule spectrogram:
+    input:
+        device=raw_device_path("{dataset}", "{session}", "{device}"),
+        submission=system_submission_path("{system}", "{dataset}", "{session}", "{device}", "{pid}"),
+        reference=reference_if_scored,
+    output:
+        report(
+            report_path("{system}", "{dataset}", "spectrograms/{session}.{device}.{pid}.png"),
+            caption="report/spectrogram.rst",
+            category="Spectrograms",
+            subcategory="{system} ({dataset}, {device})",
+            labels={"session": "{session}", "device": "{device}", "partner": "{pid}"},
+        ),
+    log:
+        f"{WORK}/logs/report/{{system}}/{{dataset}}/spectrograms/{{session}}.{{device}}.{{pid}}.log",
+    conda:
+        "../environment.yml"
+    script:
+        "../workflow_scripts/spectrogram.py"

@@ -1,0 +1,12 @@
+"""Snakemake job: spectrograms of a target's input (channel 0), output and reference."""
+
+from enhancement.joblog import job_logging
+from enhancement.report import spectrogram_figure
+
+job = snakemake  # noqa: F821 (snakemake is injected)
+with job_logging(job.log[0]):
+    w = job.wildcards
+    panels = [("input, channel 0", job.input.device, 0), (f"{w.system} output", job.input.submission, 0)]
+    if job.input.reference:
+        panels.append(("reference", job.input.reference, 0))
+    spectrogram_figure(panels, job.output[0], f"{w.session} {w.device}, partner {w.pid}: {w.system}")
