@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test test-slurm lint clean
 
 # The virtualenv: Python 3.11+, the CPU build of torch (pinned in pyproject.toml),
 # and this project installed editable with its test extras.
@@ -18,16 +18,23 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## make demo: set up, generate the synthetic demo data, run passthrough to a validated submission
+## make demo: set up, generate the synthetic demo data, run passthrough to a validated submission,
+## score it against the demo references, and write report.html
 demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES) --report report.html
 
 ## make test: set up, then the whole test suite (what .ci/run calls)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## make test-slurm: only the tests on a single-node SLURM cluster brought up on this machine
+## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)
+test-slurm: $(STAMP)
+	$(BIN)/python -m pytest tests/test_slurm.py
+
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf work demo_data .snakemake
+	rm -rf work demo_data .snakemake report.html

@@ -53,6 +53,7 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
             "check that the folder (work_dir) is writable and the disk not full"
         ) from exc
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; outputs are shared files
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -60,6 +61,12 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def glob_escape(text: str) -> str:

@@ -3,6 +3,9 @@
 if IS_DEMO:
 
     rule demo_data:
+        input:
+            # the generator itself: a changed generator rewrites the demo
+            DEMO_GENERATOR,
         output:
             demo_files(DATA_ROOT),
         log:

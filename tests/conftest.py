@@ -78,3 +78,21 @@ def clean_registry():
     for name in set(sys.modules) - modules:
         if name.startswith("echi_plugins_"):
             del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def passthrough_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One full passthrough run, generating the demo data through its rule
+    (read-only by convention: tests that change it use ``finished``)."""
+    workdir = tmp_path_factory.mktemp("passthrough")
+    result = Snakemake(workdir)()
+    assert "no ha recording" in result.stdout + result.stderr
+    return workdir
+
+
+@pytest.fixture()
+def finished(tmp_path: Path, passthrough_run: Path) -> Snakemake:
+    """A private copy of the finished passthrough run (mtimes kept)."""
+    workdir = tmp_path / "run"
+    shutil.copytree(passthrough_run, workdir, symlinks=True)
+    return Snakemake(workdir)

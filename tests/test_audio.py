@@ -113,3 +113,15 @@ def test_unwritable_output_folder_is_named(tmp_path):
     with pytest.raises(OSError, match=r"cannot write o.wav in .*afile/sub: .*check that the folder \(work_dir\)"):
         with atomic_output(tmp_path / "afile" / "sub" / "o.wav"):
             pass
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        with atomic_output(tmp_path / "o.wav") as tmp:
+            tmp.write_bytes(b"x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "o.wav").stat().st_mode & 0o777 == 0o644

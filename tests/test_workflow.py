@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import REPO, Snakemake
+from conftest import REPO
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
 
@@ -26,21 +25,10 @@ def submission(workdir: Path, name: str, t) -> Path:
     return workdir / "work" / "enhanced" / name / t.dataset / f"{t.session}.{t.device}.{t.pid}.wav"
 
 
-@pytest.fixture(scope="module")
-def passthrough_run(tmp_path_factory, demo_data) -> Path:
-    """One full passthrough run, generating the demo data through its rule."""
-    workdir = tmp_path_factory.mktemp("passthrough")
-    result = Snakemake(workdir)()
-    assert "no ha recording" in result.stdout + result.stderr
-    return workdir
-
-
-@pytest.fixture()
-def finished(tmp_path, passthrough_run) -> Snakemake:
-    """A private copy of the finished run (mtimes kept) for tests that change it."""
-    workdir = tmp_path / "run"
-    shutil.copytree(passthrough_run, workdir, symlinks=True)
-    return Snakemake(workdir)
+def scoring_and_report_jobs(files: int) -> dict[str, int]:
+    """The scoring and report jobs that follow from `files` new submission files (dev is scored)."""
+    return {"evaluate_file": files, "spectrogram": files, "metrics_tables": 1, "validation_table": 1,
+            "compare_systems": 1}
 
 
 def test_passthrough_end_to_end(passthrough_run):
@@ -58,9 +46,11 @@ def test_passthrough_end_to_end(passthrough_run):
     assert len(rows) == 9 and {r["status"] for r in rows} == {"ok"}
     log = passthrough_run / "work/logs/enhance/passthrough/dev/dev_02.aria.log"
     assert "pid P302: wrote" in log.read_text()
-    # nothing else in the submission folder but the files and the summary
+    # nothing else in the submission folder but the files, the summary and the scores
     folder = passthrough_run / "work/enhanced/passthrough/dev"
-    assert len(list(folder.iterdir())) == 10
+    assert len(list(folder.glob("*.wav"))) == 9
+    assert {p.name for p in folder.iterdir() if p.suffix != ".wav"} == {
+        "validation.csv", "metrics.csv", "metrics_by_file.csv", "metrics_by_device.csv"}
 
 
 def test_second_run_does_nothing(finished):
@@ -70,7 +60,9 @@ def test_second_run_does_nothing(finished):
 
 def test_deleting_one_submission_reruns_exactly_its_job(finished):
     submission(finished.workdir, "passthrough", TARGETS[0]).unlink()
-    assert finished.planned_jobs() == {"enhance_dev_dev_02_aria": 1, "validate_submission": 1, "all": 1}
+    # ... and what follows from its three files: their scores and figures, the tables
+    assert finished.planned_jobs() == {"enhance_dev_dev_02_aria": 1, "validate_submission": 1, "all": 1,
+                                       **scoring_and_report_jobs(files=3)}
 
 
 def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
@@ -79,13 +71,15 @@ def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     os.utime(raw, (later, later))
     assert finished.planned_jobs() == {
         "resample_device": 1, "enhance_dev_dev_02_ha": 1, "validate_submission": 1, "all": 1,
+        **scoring_and_report_jobs(files=3),
     }
 
 
 def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
     planned = finished.planned_jobs("--config", "enhancement_name=example")
     assert planned == {"enhance_dev_dev_02_aria": 1, "enhance_dev_dev_02_ha": 1,
-                       "enhance_dev_dev_03_aria": 1, "validate_submission": 1, "all": 1}
+                       "enhance_dev_dev_03_aria": 1, "validate_submission": 1, "all": 1,
+                       **scoring_and_report_jobs(files=9)}
 
 
 def test_resample_target_builds_only_resampled_files(snakemake):
@@ -181,3 +175,32 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
     assert not (snakemake.workdir / "work" / "resampled").exists()
     assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 384000
+
+
+def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
+    """The registered baseline through the workflow, with the small fixture model
+    (7 channels: the Aria recordings), twice: byte-identical submissions."""
+    data = REPO / "tests" / "data"
+    args = tmp_path / "baseline_tiny.yaml"
+    args.write_text(
+        "name: baseline\nargs:\n"
+        f"  config_path: {data}/tiny_config.yaml\n  ckpt_path: {data}/tiny_random.pt\n"
+        "  window_size: 3\n  stride: 2\nsample_rate: 16000\nthreads: 2\n"
+    )
+    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]",
+              "evaluate_datasets=[]")
+    finished(*config)
+    outputs = sorted((finished.workdir / "work/enhanced/baseline/dev").glob("*.wav"))
+    assert len(outputs) == 6
+    first = {p.name: p.read_bytes() for p in outputs}
+    for path in outputs:
+        audio, rate = sf.read(path, dtype="float32")
+        assert rate == 16000 and np.abs(audio).max() > 0
+    passthrough = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_02.aria.P302.wav")[0]
+    assert not np.allclose(sf.read(outputs[0])[0], passthrough)
+    log = (finished.workdir / "work/logs/enhance/baseline/dev/dev_02.aria.log").read_text()
+    assert "window" in log and "torch uses 2 thread(s)" in log
+    for path in outputs:
+        path.unlink()
+    finished(*config)
+    assert {p.name: p.read_bytes() for p in outputs} == first

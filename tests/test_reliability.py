@@ -1,0 +1,519 @@
+"""Bad input, failing plugins, interruptions: real snakemake runs on broken copies of the demo.
+
+For each case the run fails (or warns), the line stating the problem names the
+culprit and what to do, no final output path holds anything but a complete,
+valid file, and the other targets complete under --keep-going. Each case's
+observed line is recorded; the last test checks tests/README.md against them
+(``UPDATE_TESTS_README=1 pytest tests/test_reliability.py`` rewrites it).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from conftest import REPO, Snakemake
+from enhancement.submission import Expected, problems_of
+
+README = REPO / "tests" / "README.md"
+OBSERVED: dict[str, tuple[str, str]] = {}  # case -> (test, observed line)
+HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
+DEMO_ROW = "dev_02,1,3,P301,P302,P303,P304\n"
+NO_SCORES = "evaluate_datasets=[]"  # scoring is tested elsewhere; keep these runs short
+
+
+def observe(case: str, request: pytest.FixtureRequest, text: str, *needles: str, tmp: Path | None = None) -> str:
+    """The first output line containing every needle, recorded for the README table."""
+    line = next((ln.strip() for ln in text.splitlines() if all(n in ln for n in needles)), None)
+    assert line is not None, f"no line with {needles!r} in the output:\n{text}"
+    shown = line if tmp is None else line.replace(str(tmp), "<tmp>")
+    shown = re.sub(r"^\d{4}-\d\d-\d\d [\d:,]+ ", "", shown)
+    shown = re.sub(r"echi_plugins_[0-9a-f]+", "echi_plugins_<hash>", shown)
+    OBSERVED[case] = (request.node.name, shown)
+    return line
+
+
+def output_of(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+def assert_final_outputs_sound(workdir: Path, killed: bool = False) -> None:
+    """Whatever stands at a final path is a whole, valid file. A writer killed
+    outright may leave its hidden ``.<name>.*.part`` file (never at a final
+    path; removed by the next attempt); otherwise none may be left."""
+    for path in (workdir / "work" / "enhanced").rglob("*.wav"):
+        assert not problems_of(Expected(path, sf.info(path).frames)), path
+    for path in (workdir / "work" / "resampled").rglob("*.wav"):
+        sf.info(path)
+    stray = [p for p in (workdir / "work").rglob("*.part")]
+    assert killed or not stray, stray
+    assert all(p.name.startswith(".") for p in stray), stray
+
+
+# ---- the data ---------------------------------------------------------------
+
+
+@pytest.fixture()
+def data(tmp_path: Path, demo_data: Path) -> Path:
+    """A copy of the demo data at ``<workdir>/data`` (relative data_root: stable messages)."""
+    shutil.copytree(demo_data, tmp_path / "data")
+    return tmp_path / "data"
+
+
+@pytest.fixture()
+def run(tmp_path: Path, data: Path) -> Snakemake:
+    return Snakemake(tmp_path)
+
+
+def write_manifest(data: Path, body: str, header: str = HEADER) -> None:
+    (data / "metadata" / "sessions.dev.csv").write_text(header + body)
+
+
+MANIFEST_CASES = {
+    "manifest: missing file": (None, ("sessions manifest data/metadata/sessions.dev.csv not found",
+                                      "check data_root")),
+    "manifest: missing column": ("dev_02,1,P301,P302,P303,P304\n",
+                                 ("missing column(s) ['ha_pos']",)),
+    "manifest: position outside 1-4": ("dev_02,7,3,P301,P302,P303,P304\n",
+                                       ("row 2 (session dev_02): field 'aria_pos' = '7' is not a seat 1-4",)),
+    "manifest: empty pid at a used seat": ("dev_02,1,3,P301,,P303,P304\n",
+                                           ("row 2 (session dev_02): field 'pos2' is empty",)),
+    "manifest: duplicate session": (DEMO_ROW + DEMO_ROW, ("row 3 (session dev_02): duplicate session",)),
+    "manifest: session name with /": ("dev/02,1,3,P301,P302,P303,P304\n",
+                                      ("field 'session' 'dev/02' is not a valid name",)),
+    "manifest: session name with ..": ("..,1,3,P301,P302,P303,P304\n", ("field 'session' '..' is not a valid name",)),
+    "manifest: pid with a space": ("dev_02,1,3,P301,P 302,P303,P304\n", ("field 'pos2' 'P 302' is not a valid name",)),
+    "manifest: pid ../..": ("dev_02,1,3,P301,../..,P303,P304\n", ("field 'pos2' '../..' is not a valid name",)),
+}
+
+
+@pytest.mark.parametrize("case", MANIFEST_CASES)
+def test_manifest_errors(case, run, data, request):
+    body, needles = MANIFEST_CASES[case]
+    if body is None:
+        (data / "metadata" / "sessions.dev.csv").unlink()
+    else:
+        header = HEADER.replace("ha_pos,", "") if "column" in case else HEADER
+        write_manifest(data, body, header)
+    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    assert result.returncode != 0
+    line = observe(case, request, output_of(result), *needles)
+    assert "sessions.dev.csv" in line
+    assert not (run.workdir / "work" / "enhanced").exists()
+
+
+# ---- broken audio: one --keep-going run over sessions broken differently ----
+
+AUDIO_SESSIONS = {
+    # session: (aria_pos, ha_pos, how the recording is broken)
+    "good": ("1", "3", None),
+    "zero_len": ("1", "", "zero length"),
+    "trunc": ("1", "", "truncated"),
+    "notwav": ("1", "", "not a wav"),
+    "rate44": ("1", "", "44.1 kHz"),
+    "chans": ("", "3", "7 channels on a hearing aid"),
+}
+
+
+@pytest.fixture(scope="module")
+def audio_run(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
+    workdir = tmp_path_factory.mktemp("audio")
+    data = workdir / "data"
+    shutil.copytree(demo_data / "participant", data / "participant")
+    (data / "metadata").mkdir(parents=True)
+    rows = [f"{s},{a},{h},P301,P302,P303,P304\n" for s, (a, h, _) in AUDIO_SESSIONS.items()]
+    write_manifest(data, "".join(rows))
+    aria = demo_data / "aria/dev/dev_02.aria.wav"
+    for device in ("aria", "ha"):
+        (data / device / "dev").mkdir(parents=True)
+    shutil.copy(aria, data / "aria/dev/good.aria.wav")
+    shutil.copy(demo_data / "ha/dev/dev_02.ha.wav", data / "ha/dev/good.ha.wav")
+    sf.write(data / "aria/dev/zero_len.aria.wav", np.zeros((0, 7), np.float32), 48000, subtype="PCM_16")
+    whole = aria.read_bytes()
+    (data / "aria/dev/trunc.aria.wav").write_bytes(whole[: len(whole) * 2 // 3])
+    (data / "aria/dev/notwav.aria.wav").write_text("session notes, not audio\n")
+    audio, _ = sf.read(aria, dtype="float32")
+    sf.write(data / "aria/dev/rate44.aria.wav", soxr.resample(audio, 48000, 44100), 44100, subtype="PCM_16")
+    shutil.copy(aria, data / "ha/dev/chans.ha.wav")
+    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "--keep-going", check=False)
+    return workdir, output_of(result), result.returncode
+
+
+AUDIO_CASES = {
+    "audio: zero-length file": ("zero_len", ("data/aria/dev/zero_len.aria.wav has no audio (0 frames)",)),
+    "audio: truncated WAV": ("trunc", ("data/aria/dev/trunc.aria.wav is truncated: its header declares",)),
+    "audio: not a WAV": ("notwav", ("data/aria/dev/notwav.aria.wav is not a readable audio file",)),
+    "audio: wrong channel count": ("chans", ("data/ha/dev/chans.ha.wav has 7 channels; 4 were expected",)),
+}
+
+
+@pytest.mark.parametrize("case", AUDIO_CASES)
+def test_broken_recordings_fail_their_jobs_only(case, audio_run, request):
+    workdir, text, returncode = audio_run
+    session, needles = AUDIO_CASES[case]
+    assert returncode != 0
+    observe(case, request, text, *needles)
+    assert not list((workdir / "work/enhanced").rglob(f"{session}.*.wav"))
+    assert_final_outputs_sound(workdir)
+
+
+def test_other_sessions_complete_beside_broken_ones(audio_run):
+    workdir, _, _ = audio_run
+    for device, pids in (("aria", ("P302", "P303", "P304")), ("ha", ("P301", "P302", "P304"))):
+        for pid in pids:
+            assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.{device}.{pid}.wav").frames == 384000
+    # the submission is incomplete, so it is not declared valid
+    assert not (workdir / "work/enhanced/passthrough/dev/validation.csv").exists()
+
+
+def test_unexpected_sample_rate_is_used_with_a_warning(audio_run, request):
+    workdir, text, _ = audio_run
+    observe("audio: 44.1 kHz where 48 kHz is expected (warning)", request, text,
+            "data/aria/dev/rate44.aria.wav is at 44100 Hz, not the expected 48000 Hz")
+    frames = sf.info(workdir / "data/aria/dev/rate44.aria.wav").frames
+    out = workdir / "work/enhanced/passthrough/dev/rate44.aria.P302.wav"
+    assert sf.info(out).frames == round(frames * 16000 / 44100) == 384000
+
+
+@pytest.mark.parametrize("case, victim, needles", [
+    ("audio: missing device WAV", "aria/dev/dev_02.aria.wav",
+     ("data/aria/dev/dev_02.aria.wav (recording of session dev_02, device aria)",)),
+    ("audio: missing enrolment WAV", "participant/dev/P302.wav",
+     ("data/participant/dev/P302.wav (enrolment of pid P302, a partner in session dev_02)",)),
+])
+def test_missing_inputs_are_listed_before_anything_runs(case, victim, needles, run, data, request):
+    (data / victim).unlink()
+    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    assert result.returncode != 0
+    assert "input file(s) named by the manifest are missing" in output_of(result)
+    observe(case, request, output_of(result), *needles)
+    assert not (run.workdir / "work").exists() or not list((run.workdir / "work").rglob("*.wav"))
+
+
+# ---- plugins ----------------------------------------------------------------
+
+FAULTY = '''
+import numpy as np
+import torch
+from enhancement.registry import register_enhancement
+
+@register_enhancement("faulty")
+class Faulty:
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        x = device_audio[0].clone()
+        if self.mode == "raise" and kwargs["pid"] == "P302" and kwargs["device"] == "ha":
+            raise ValueError("model exploded")
+        if self.mode == "nan":
+            x[100] = float("nan")
+        if self.mode == "inf":
+            x[-1] = float("inf")
+        if self.mode == "2d":
+            return device_audio[:2]
+        if self.mode == "short":
+            return x[: len(x) // 2]
+        if self.mode == "long":
+            return torch.cat([x, x])
+        if self.mode == "loud":
+            return x * 40
+        if self.mode == "numpy":
+            return x.numpy().astype(np.float64)
+        return x
+'''
+
+
+def plugin_folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "plugins"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(textwrap.dedent(text))
+    return folder
+
+
+def faulty_args(folder: Path, mode: str) -> Path:
+    path = folder / f"faulty_{mode}.yaml"
+    path.write_text(f"name: faulty\nargs: {{mode: {mode}}}\n")
+    return path
+
+
+OUTPUT_CASES = {
+    "plugin: returns NaN": ("nan", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha, pid P301",)),
+    "plugin: returns Inf": ("inf", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha",)),
+    "plugin: returns 2-D multichannel": ("2d", ("faulty returned shape (2, 384000) for dataset dev, session dev_02, device ha",
+                                                 "expected one channel")),
+    "plugin: output much shorter": ("short", ("faulty returned 192000 samples for dataset dev, session dev_02, device ha",
+                                              "expected 384000")),
+    "plugin: output much longer": ("long", ("faulty returned 768000 samples", "expected 384000")),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_CASES)
+def test_bad_plugin_outputs(case, finished, tmp_path, request):
+    mode, needles = OUTPUT_CASES[case]
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, mode)}",
+                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    assert result.returncode != 0
+    observe(case, request, output_of(result), *needles)
+    assert not (finished.workdir / "work/enhanced/faulty").exists() or not list(
+        (finished.workdir / "work/enhanced/faulty").rglob("*.wav"))
+    assert_final_outputs_sound(finished.workdir)
+
+
+def test_raising_plugin_names_the_target_and_others_complete(finished, tmp_path, request):
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'raise')}",
+                      "--keep-going", env={"ECHIPLUGINS": str(folder)}, check=False)
+    assert result.returncode != 0
+    observe("plugin: process_session raises", request, output_of(result),
+            "faulty.process_session failed for dataset dev, session dev_02, device ha, pid P302: "
+            "ValueError: model exploded")
+    log = (finished.workdir / "work/logs/enhance/faulty/dev/dev_02.ha.log").read_text()
+    assert "Traceback" in log and 'raise ValueError("model exploded")' in log
+    out = finished.workdir / "work/enhanced/faulty/dev"
+    assert sorted(p.name for p in out.glob("*.wav")) == [
+        "dev_02.aria.P302.wav", "dev_02.aria.P303.wav", "dev_02.aria.P304.wav",
+        "dev_03.aria.P305.wav", "dev_03.aria.P307.wav", "dev_03.aria.P308.wav"]
+    assert_final_outputs_sound(finished.workdir)
+
+
+@pytest.mark.parametrize("case, mode, needles", [
+    ("plugin: values beyond [-1, 1] (clipped, warning)", "loud",
+     ("dataset dev, session dev_02, device ha, pid P301: faulty returned", "samples beyond [-1, 1]; clipped")),
+])
+def test_loud_output_is_clipped_with_a_count(case, mode, needles, finished, tmp_path, request):
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, mode)}",
+                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    line = observe(case, request, output_of(result), *needles)
+    count = int(re.search(r"returned (\d+) samples beyond", line)[1])
+    out, _ = sf.read(finished.workdir / "work/enhanced/faulty/dev/dev_02.ha.P301.wav", dtype="float32")
+    channel0 = sf.read(finished.workdir / "work/resampled/16000/ha/dev/dev_02.ha.wav", dtype="float32")[0][:, 0]
+    assert count == int(np.count_nonzero(np.abs(channel0 * 40) > 1)) > 0
+    assert np.abs(out).max() <= 1.0
+
+
+def test_numpy_output_is_accepted(finished, tmp_path):
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'numpy')}",
+             "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    ours = sf.read(finished.workdir / "work/enhanced/faulty/dev/dev_02.ha.P301.wav", dtype="int16")[0]
+    reference = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_02.ha.P301.wav", dtype="int16")[0]
+    assert np.array_equal(ours, reference)
+
+
+GOOD = FAULTY.replace('"faulty"', '"{name}"')
+OK_ARGS = "name: faulty\nargs: {mode: fine}\n"
+
+PLUGIN_CASES = {
+    "plugin: unknown name": (
+        {}, ["enhancement_name=nosuch", "enhance_args=passthrough"],
+        ("unknown enhancement_name 'nosuch'. Registered systems",)),
+    "plugin: plugin folder missing": (
+        None, ["enhancement_name=faulty"], ("ECHIPLUGINS names", "not a folder")),
+    "plugin: syntax error": (
+        {"faulty.py": FAULTY, "faulty.yaml": OK_ARGS, "broken.py": "def oops(:\n    pass\n"},
+        ["enhancement_name=faulty"],
+        ("plugins/broken.py failed to import at", "plugins/broken.py:1: SyntaxError")),
+    "plugin: import error": (
+        {"faulty.py": FAULTY, "faulty.yaml": OK_ARGS, "needs.py": "import os\nimport not_installed_anywhere\n"},
+        ["enhancement_name=faulty"],
+        ("plugins/needs.py failed to import at", "needs.py:2: ModuleNotFoundError")),
+    "plugin: two plugins register one name": (
+        {"a.py": GOOD.format(name="twin"), "b.py": GOOD.format(name="twin")}, ["enhancement_name=twin",
+                                                                               "enhance_args=passthrough"],
+        ("enhancement name 'twin' is registered twice", "plugins/a.py", "plugins/b.py")),
+    "plugin: args yaml missing": (
+        {"faulty.py": FAULTY}, ["enhancement_name=faulty"], ("no args yaml for enhance_args='faulty'",)),
+    "plugin: args yaml unparsable": (
+        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {mode: [\n"}, ["enhancement_name=faulty"],
+        ("plugins/faulty.yaml is not valid YAML",)),
+    "plugin: args yaml missing an arg": (
+        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {}\n"}, ["enhancement_name=faulty"],
+        ("plugins/faulty.yaml does not fit Faulty.__init__: missing arg(s) ['mode']",)),
+    "plugin: args yaml with an unknown arg": (
+        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {mode: x, gain: 2}\n"},
+        ["enhancement_name=faulty"], ("plugins/faulty.yaml does not fit Faulty.__init__: unknown arg(s) ['gain']",)),
+}
+
+
+@pytest.mark.parametrize("case", PLUGIN_CASES)
+def test_plugin_and_args_errors(case, finished, tmp_path, request):
+    files, config, needles = PLUGIN_CASES[case]
+    folder = tmp_path / "plugins" if files is None else plugin_folder(tmp_path, files)
+    result = finished("--config", NO_SCORES, *config, "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    assert result.returncode != 0
+    observe(case, request, output_of(result), *needles, tmp=tmp_path)
+    assert_final_outputs_sound(finished.workdir)
+    # the finished passthrough submission is left as it was
+    assert len(list((finished.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9
+
+
+# ---- interruption, concurrency, determinism, disk -----------------------------
+
+STALL = '''
+import os
+import time
+from pathlib import Path
+from enhancement.registry import register_enhancement
+
+@register_enhancement("stall")
+class Stall:
+    """Channel 0, but hangs once at pid P303 (while its flag file exists)."""
+
+    def __init__(self, flag: str) -> None:
+        self.flag = Path(flag)
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        if kwargs["pid"] == "P303" and self.flag.exists():
+            self.flag.write_text(str(os.getpid()))
+            self.flag.rename(self.flag.with_suffix(".hanging"))
+            time.sleep(300)
+        return device_audio[0]
+'''
+
+
+def submission_digests(workdir: Path, name: str) -> dict[str, str]:
+    folder = workdir / "work" / "enhanced" / name / "dev"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.wav"))}
+
+
+@pytest.fixture()
+def stall(tmp_path, workdir):
+    folder = plugin_folder(tmp_path / "", {"stall.py": STALL})
+    flag = tmp_path / "stall.flag"
+    (folder / "stall.yaml").write_text(f"name: stall\nargs: {{flag: {flag}}}\n")
+    return folder, flag
+
+
+def start_background(workdir: Path, env: dict, *args: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(workdir), "--cores", "2", *args]
+    return subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.time() < deadline, f"{path} never appeared"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("victim", ["snakemake and its jobs", "the enhance job only"])
+def test_kill_9_mid_enhance_then_rerun_gives_identical_outputs(victim, workdir, stall, passthrough_run):
+    folder, flag = stall
+    flag.write_text("")
+    env = {"ECHIPLUGINS": str(folder)}
+    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    hanging = flag.with_suffix(".hanging")
+    wait_for(hanging, proc)
+    time.sleep(0.5)
+    if victim == "the enhance job only":
+        os.kill(int(hanging.read_text()), signal.SIGKILL)
+        output = proc.communicate(timeout=120)[0]
+        assert proc.returncode != 0 and "Error in rule enhance_dev_dev_02_aria" in output
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert_final_outputs_sound(workdir, killed=True)
+    if victim == "snakemake and its jobs":
+        Snakemake(workdir)("--unlock")  # its lock outlives a kill -9 (README: When things go wrong)
+    Snakemake(workdir)("--config", NO_SCORES, "enhancement_name=stall", "--rerun-incomplete", env=env)
+    assert_final_outputs_sound(workdir)
+    ours = submission_digests(workdir, "stall")
+    assert ours == submission_digests(passthrough_run, "passthrough")  # stall is passthrough in disguise
+
+
+@pytest.mark.parametrize("delay", [1.0, 4.0])
+def test_kill_9_at_any_moment_then_rerun_gives_identical_outputs(delay, workdir, passthrough_run):
+    proc = start_background(workdir, {}, "--config", NO_SCORES)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert_final_outputs_sound(workdir, killed=True)
+    Snakemake(workdir)("--unlock")
+    Snakemake(workdir)("--rerun-incomplete", "--config", NO_SCORES)
+    assert submission_digests(workdir, "passthrough") == submission_digests(passthrough_run, "passthrough")
+    assert_final_outputs_sound(workdir)
+
+
+def test_second_snakemake_on_the_same_work_dir_is_locked_out(workdir, stall, request):
+    folder, flag = stall
+    flag.write_text("")
+    env = {"ECHIPLUGINS": str(folder)}
+    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    try:
+        wait_for(flag.with_suffix(".hanging"), proc)
+        # (--rerun-incomplete: else the running job's outputs, marked incomplete, are reported first)
+        second = Snakemake(workdir)("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall",
+                                    env=env, check=False)
+        assert second.returncode != 0
+        observe("concurrency: second snakemake on the same work_dir", request, output_of(second),
+                "Directory cannot be locked")
+        assert "snakemake --unlock" in (REPO / "README.md").read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert_final_outputs_sound(workdir)
+
+
+def test_two_runs_give_byte_identical_submissions(workdir, passthrough_run):
+    Snakemake(workdir)("--config", NO_SCORES)
+    assert submission_digests(workdir, "passthrough") == submission_digests(passthrough_run, "passthrough")
+    assert len(submission_digests(workdir, "passthrough")) == 9
+
+
+def test_unwritable_work_dir_is_named(workdir, request):
+    (workdir / "blocked").write_text("a file where a folder should be\n")
+    result = Snakemake(workdir)("--config", NO_SCORES, "work_dir=blocked/work", check=False)
+    assert result.returncode != 0
+    observe("disk: output folder not writable", request, output_of(result),
+            "work_dir blocked/work is not a writable folder", "set work_dir")
+
+
+# ---- the table in tests/README.md -------------------------------------------
+
+
+def readme_rows() -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in README.read_text().splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 3 and cells[0] not in ("case", "---"):
+            rows[cells[0]] = (cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|"))
+    return rows
+
+
+def render(rows: dict[str, tuple[str, str]]) -> str:
+    lines = ["| case | test | observed message |", "|---|---|---|"]
+    for case in sorted(rows):
+        test, message = rows[case]
+        lines.append(f"| {case} | `{test}` | `{message.replace('|', chr(92) + '|')}` |")
+    return "\n".join(lines) + "\n"
+
+
+def test_readme_table_matches_what_the_tests_saw():
+    assert OBSERVED, "run the whole module: the cases record what they observe"
+    if os.environ.get("UPDATE_TESTS_README") == "1":
+        intro, _, _ = README.read_text().partition("<!-- table -->")
+        README.write_text(intro + "<!-- table -->\n" + render({**readme_rows(), **OBSERVED}))
+    rows = readme_rows()
+    for case, observed in OBSERVED.items():
+        assert rows.get(case) == observed, f"tests/README.md is stale for {case!r}: {observed}"
