@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +93,15 @@ def one_session_dataset(root: Path, minutes: float, devices: tuple[str, ...] = (
         write_recording(root / device / "dev" / f"long.{device}.wav", minutes * 60, DEVICE_CHANNELS[device])
     for pid in ("P1", "P2", "P3", "P4"):
         write_recording(root / "participant" / "dev" / f"{pid}.wav", 5, 1, seed=hash(pid) % 100)
+
+
+def run_for_each_length(bench: Callable[[float, Path], None], doc: str) -> None:
+    """Command line of the per-recording benchmarks: ``--minutes M [M ...]``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[36.5])
+    parser.add_argument("--scratch", type=Path, default=None, help="working folder (default: a temp dir)")
+    args = parser.parse_args()
+    print(machine_info())
+    for minutes in args.minutes:
+        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
+            bench(minutes, Path(scratch))

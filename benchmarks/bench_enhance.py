@@ -10,13 +10,11 @@ The bound for ours: one session at 16 kHz as float32 plus a constant (interprete
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
 import soundfile as sf
 
-from _common import job_figures, machine_info, one_session_dataset, run_child, snakemake
+from _common import run_for_each_length, job_figures, one_session_dataset, run_child, snakemake
 
 NAIVE = """
 import soundfile as sf, torch
@@ -51,16 +49,5 @@ def bench(minutes: float, scratch: Path) -> None:
           f"whole snakemake call {total:.1f} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[36.5])
-    parser.add_argument("--scratch", type=Path, default=None, help="working folder (default: a temp dir)")
-    args = parser.parse_args()
-    print(machine_info())
-    for minutes in args.minutes:
-        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
-            bench(minutes, Path(scratch))
-
-
 if __name__ == "__main__":
-    main()
+    run_for_each_length(bench, __doc__)

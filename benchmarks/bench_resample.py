@@ -9,14 +9,12 @@ job run by Snakemake (its figures are the ones the job logs about itself).
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from _common import job_figures, machine_info, one_session_dataset, run_child, snakemake
+from _common import run_for_each_length, job_figures, one_session_dataset, run_child, snakemake
 
 NAIVE = """
 import soundfile as sf, soxr
@@ -63,16 +61,5 @@ def bench(minutes: float, scratch: Path) -> None:
           f"max |ours - naive| = {diff:.2e}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[36.5])
-    parser.add_argument("--scratch", type=Path, default=None, help="working folder (default: a temp dir)")
-    args = parser.parse_args()
-    print(machine_info())
-    for minutes in args.minutes:
-        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
-            bench(minutes, Path(scratch))
-
-
 if __name__ == "__main__":
-    main()
+    run_for_each_length(bench, __doc__)
