@@ -135,11 +135,17 @@ def enrolment_input_path(dataset, pid):
 
 
 def submission_path(dataset, session, device, pid):
-    return f"{WORK}/enhanced/{NAME}/{dataset}/{session}.{device}.{pid}.wav"
+    """A submission file of the configured system."""
+    return system_submission_path(NAME, dataset, session, device, pid)
 
 
 def validation_summary_path(dataset):
-    return f"{WORK}/enhanced/{NAME}/{dataset}/validation.csv"
+    return system_validation_path(NAME, dataset)
+
+
+def targets_in(dataset):
+    """The targets of one dataset, in manifest order."""
+    return [t for t in TARGETS if t.dataset == dataset]
 
 
 # ---- resources -------------------------------------------------------------
@@ -192,17 +198,13 @@ def device_channels(wildcards):
 
 
 def submission_files_of(wildcards):
-    return [submission_path(t.dataset, t.session, t.device, t.pid) for t in TARGETS if t.dataset == wildcards.dataset]
+    return [submission_path(t.dataset, t.session, t.device, t.pid) for t in targets_in(wildcards.dataset)]
 
 
 def raw_recordings_of(wildcards):
     """Raw device file of each submission file of a dataset, in the same order
     (their lengths set the submission's)."""
-    return [
-        raw_device_path(t.dataset, t.session, t.device)
-        for t in TARGETS
-        if t.dataset == wildcards.dataset
-    ]
+    return [raw_device_path(t.dataset, t.session, t.device) for t in targets_in(wildcards.dataset)]
 
 
 def rule_name_of(prefix, *parts):
@@ -282,8 +284,7 @@ def file_scores_of(wildcards):
     """The per-file scores of every submission file of a system and dataset."""
     return [
         file_scores_path(wildcards.system, t.dataset, t.session, t.device, t.pid)
-        for t in TARGETS
-        if t.dataset == wildcards.dataset
+        for t in targets_in(wildcards.dataset)
     ]
 
 
@@ -292,10 +293,9 @@ def systems_with_submission(dataset):
     """The systems of `compare_systems` with a finished submission of a
     dataset (every file and its validation summary), and the configured one.
     Those not yet run are left out, saying how to add them."""
-    targets = [t for t in TARGETS if t.dataset == dataset]
     found, absent = [], []
     for system in COMPARED:
-        files = [system_submission_path(system, t.dataset, t.session, t.device, t.pid) for t in targets]
+        files = [system_submission_path(system, t.dataset, t.session, t.device, t.pid) for t in targets_in(dataset)]
         files.append(system_validation_path(system, dataset))
         (found if system == NAME or all(Path(f).is_file() for f in files) else absent).append(system)
     if absent:

@@ -5,7 +5,7 @@ rule validate_submission:
     input:
         submission_files_of,
     output:
-        f"{WORK}/enhanced/{NAME}/{{dataset}}/validation.csv",
+        validation_summary_path("{dataset}"),
     params:
         raw_recordings=raw_recordings_of,
     log:
