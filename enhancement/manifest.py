@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,3 +143,17 @@ def targets_of(
                 continue
             targets.extend(Target(s.dataset, s.session, device, pid) for pid in s.partners_of(device))
     return targets
+
+
+def spread(targets: Sequence[Target], count: int) -> list[Target]:
+    """Up to ``count`` of ``targets`` that cover sessions and devices before
+    partners: the first partner of every (session, device) in manifest order,
+    then the second ones, and so on. A report with a dozen figures then shows
+    each device and as many sessions as it can, at any manifest size."""
+    seen: dict[tuple[str, str, str], int] = {}
+    ranked = []
+    for index, t in enumerate(targets):
+        key = (t.dataset, t.session, t.device)
+        seen[key] = seen.get(key, 0) + 1
+        ranked.append((seen[key], index, t))
+    return [t for _, _, t in sorted(ranked)[: max(0, count)]]

@@ -18,6 +18,7 @@ from enhancement.manifest import (
     ManifestError,
     manifest_path,
     read_manifest,
+    spread,
     targets_of,
 )
 from enhancement.plugins import PluginError, plugin_dirs
@@ -274,9 +275,13 @@ def evaluation_outputs():
 
 
 def report_outputs():
-    """The validation summary as a table, and a spectrogram figure per target."""
+    """The validation summary as a table, and spectrogram figures of up to
+    `report_spectrograms` targets per dataset (spread over sessions and devices:
+    one figure per target would be thousands of jobs at the full challenge size)."""
     return [report_path(NAME, d, "validation.html") for d in config["datasets"]] + [
-        report_path(NAME, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png") for t in TARGETS
+        report_path(NAME, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png")
+        for d in config["datasets"]
+        for t in spread(targets_in(d), config["report_spectrograms"])
     ]
 
 

@@ -126,6 +126,13 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
     assert "past the end" in result.stderr + result.stdout
 
 
+def test_report_spectrograms_are_capped_and_spread_over_devices(snakemake):
+    result = snakemake("--dry-run", "--config", "report_spectrograms=2")
+    planned = re.findall(r"spectrograms/(\S+)\.png", result.stdout)
+    assert sorted(set(planned)) == ["dev_02.aria.P302", "dev_02.ha.P301"]
+    assert snakemake.planned_jobs("--config", "report_spectrograms=0").get("spectrogram", 0) == 0
+
+
 def test_scoring_can_be_turned_off(snakemake):
     planned = snakemake.planned_jobs("--config", "evaluate_datasets=[]")
     assert not {"evaluate_file", "metrics_tables", "compare_systems"} & set(planned)

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from enhancement.manifest import ManifestError, Target, read_manifest, targets_of
+from enhancement.manifest import ManifestError, Target, read_manifest, spread, targets_of
 
 HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
 
@@ -29,6 +29,17 @@ def test_targets_skip_missing_device_once_each(tmp_path):
         Target("dev", "s3", "ha", "J"), Target("dev", "s3", "ha", "K"), Target("dev", "s3", "ha", "L"),
     ]
     assert len(skipped) == 3 and "s1: no ha recording" in skipped[0]
+
+
+def test_spread_covers_sessions_and_devices_before_partners(tmp_path):
+    path = write(tmp_path, "s1,1,2,A,B,C,D\ns2,1,,E,F,G,H\ns3,4,1,I,J,K,L\n")
+    targets = targets_of(read_manifest(path, "dev"), ["aria", "ha"], on_skip=lambda _: None)
+    assert spread(targets, 4) == [
+        Target("dev", "s1", "aria", "B"), Target("dev", "s1", "ha", "A"),
+        Target("dev", "s2", "aria", "F"), Target("dev", "s3", "aria", "I"),
+    ]
+    assert spread(targets, 6)[4:] == [Target("dev", "s3", "ha", "J"), Target("dev", "s1", "aria", "C")]
+    assert sorted(spread(targets, 100)) == sorted(targets) and spread(targets, 0) == []
 
 
 def test_devices_filter(tmp_path):
