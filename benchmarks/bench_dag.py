@@ -1,6 +1,6 @@
 """Scale of the workflow itself: a no-op re-run with many sessions.
 
-    .venv/bin/python benchmarks/bench_dag.py --sessions 10 200 [--profile]
+    .venv/bin/python benchmarks/bench_dag.py --sessions 10 200 [--profile] [--keep DIR]
 
 Writes a dev-sized (or larger) manifest of short synthetic sessions (aria and ha),
 runs the whole workflow once for real, then times a no-op re-run (everything up to
@@ -71,7 +71,8 @@ def profile_noop(workdir: Path, data: Path) -> None:
 
 def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
     data = scratch / "data"
-    targets = write_dataset(data, sessions, seconds)
+    reused = data.is_dir()
+    targets = sessions * 2 * 3 if reused else write_dataset(data, sessions, seconds)
     config = ("--config", f"data_root={data}")
     started = time.perf_counter()
     snakemake(scratch, "--cores", "2", *config)
@@ -81,7 +82,7 @@ def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
     bare = timed(scratch, "--version")
     print(f"\n{sessions} sessions x 2 devices -> {targets} targets "
           f"({2 * sessions} enhance jobs); {seconds} s recordings")
-    print(f"  full run (every job) {full:8.1f} s")
+    print(f"  full run {'(what was missing)' if reused else '(every job)'} {full:8.1f} s")
     print(f"  no-op re-run         {noop:8.2f} s   (median of 3)")
     print(f"  no-op dry run        {dry:8.2f} s")
     print(f"  `snakemake --version`{bare:8.2f} s   (interpreter + snakemake import)")
@@ -94,10 +95,16 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 200])
     parser.add_argument("--seconds", type=float, default=1.0, help="length of each synthetic recording")
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--scratch", type=Path, default=None)
+    parser.add_argument("--scratch", type=Path, default=None, help="folder for the temporary run folders")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="run in KEEP/<sessions> and keep it; a second call re-uses its data and finished run")
     args = parser.parse_args()
     print(machine_info())
     for sessions in args.sessions:
+        if args.keep:
+            (args.keep / str(sessions)).mkdir(parents=True, exist_ok=True)
+            bench(sessions, args.seconds, args.keep / str(sessions), args.profile)
+            continue
         with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
             bench(sessions, args.seconds, Path(scratch), args.profile)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -81,12 +82,27 @@ def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
                        **scoring_and_report_jobs(files=9)}
 
 
-def test_resample_target_builds_only_resampled_files(snakemake):
-    snakemake("resample")
+def most_running_at_once(snakemake_log: str, rule_prefix: str) -> int:
+    """The most jobs of the rules named ``rule_prefix*`` that Snakemake had
+    started and not yet seen finish, from the order of its log lines."""
+    running = most = 0
+    for line in snakemake_log.splitlines():
+        if re.match(rf"(local)?rule {rule_prefix}\w*:", line):
+            running += 1
+        elif re.match(rf"Finished jobid: \d+ \(Rule: {rule_prefix}", line):
+            running -= 1
+        most = max(most, running)
+    return most
+
+
+def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemake):
+    result = snakemake("resample", cores=2)
     work = snakemake.workdir / "work"
     assert len(list((work / "resampled/16000/participant/dev").glob("*.wav"))) == 7
     assert len(list((work / "resampled/16000").rglob("*.wav"))) == 10
     assert not (work / "enhanced").exists()
+    # --cores 2: two resample jobs (one thread each) run side by side
+    assert most_running_at_once(result.stderr, "resample_") == 2
 
 
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
