@@ -1,6 +1,6 @@
 """Scale of the workflow itself: a no-op re-run with many sessions.
 
-    .venv/bin/python benchmarks/bench_dag.py --sessions 10 200 [--profile] [--keep DIR]
+    .venv/bin/python benchmarks/bench_dag.py --sessions 10 200 [--seconds S | --minutes M] [--profile] [--keep DIR]
 
 Writes a dev-sized (or larger) manifest of short synthetic sessions (aria and ha),
 runs the whole workflow once for real, then times a no-op re-run (everything up to
@@ -93,12 +93,16 @@ def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 200])
-    parser.add_argument("--seconds", type=float, default=1.0, help="length of each synthetic recording")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--seconds", type=float, default=1.0, help="length of each synthetic recording (default 1 s)")
+    length.add_argument("--minutes", type=float, default=None, help="the same, in minutes")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--scratch", type=Path, default=None, help="folder for the temporary run folders")
     parser.add_argument("--keep", type=Path, default=None,
                         help="run in KEEP/<sessions> and keep it; a second call re-uses its data and finished run")
     args = parser.parse_args()
+    if args.minutes is not None:
+        args.seconds = args.minutes * 60
     print(machine_info())
     for sessions in args.sessions:
         if args.keep:
