@@ -105,6 +105,18 @@ def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemak
     assert most_running_at_once(result.stderr, "resample_") == 2
 
 
+def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
+    # each demo enhance job asks for mem_mb = 1024 + 4 x its inputs' MB (a little over
+    # 1024), so a budget of 1100 lets one run at a time while 4 cores run the rest
+    result = snakemake("--resources", "mem_mb=1100", "--config", "evaluate_datasets=[]",
+                       "report_spectrograms=0", cores=4)
+    asked = [int(m) for m in re.findall(r"mem_mb=(\d+)", result.stderr.split("Provided resources", 1)[1])]
+    assert asked and all(1024 < mb < 1100 for mb in asked)
+    assert most_running_at_once(result.stderr, "enhance_") == 1
+    assert most_running_at_once(result.stderr, "resample_") > 1
+    assert len(list((snakemake.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9
+
+
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
