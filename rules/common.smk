@@ -276,8 +276,8 @@ def evaluation_outputs():
 
 def report_outputs():
     """The validation summary as a table, and spectrogram figures of up to
-    `report_spectrograms` targets per dataset (spread over sessions and devices:
-    one figure per target would be thousands of jobs at the full challenge size)."""
+    `report_spectrograms` targets per dataset (spread over sessions and devices;
+    a figure per target would be a matplotlib job per file, and a report no one reads)."""
     return [report_path(NAME, d, "validation.html") for d in config["datasets"]] + [
         report_path(NAME, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png")
         for d in config["datasets"]

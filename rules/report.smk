@@ -1,5 +1,6 @@
 # What `snakemake --report report.html` shows besides the scores: the
-# validation summary, and per target a spectrogram of input, output and reference.
+# validation summary, and spectrograms of input, output and reference for a few
+# targets per dataset (`report_spectrograms`).
 
 
 rule validation_table:
