@@ -122,3 +122,26 @@ def test_a_raising_system_names_the_target(tmp_path, clean_registry):
                        "device aria, pid B: RuntimeError: out of ideas"):
         enhance_session_device(**job, enhancement_name="raises", args_yaml=args)
     assert not job["outputs"]["B"].exists()
+
+
+def test_each_output_is_released_before_the_next_partner_is_processed(tmp_path, clean_registry):
+    """A job holds the session and one output at a time, not two."""
+    import weakref
+
+    from enhancement.registry import register_enhancement
+
+    previous = []
+
+    @register_enhancement("fresh")
+    class Fresh:
+        def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+            assert all(ref() is None for ref in previous), "the previous partner's output is still alive"
+            output = device_audio[0] * 0.5
+            previous.append(weakref.ref(output))
+            return output
+
+    args = tmp_path / "fresh.yaml"
+    args.write_text("name: fresh\n")
+    job = make_job(tmp_path)
+    enhance_session_device(**job, enhancement_name="fresh", args_yaml=args)
+    assert len(previous) == 3 and all(p.exists() for p in job["outputs"].values())
