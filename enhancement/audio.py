@@ -132,8 +132,9 @@ def audio_info(path: Path | str, expected_rate: int | None = None,
 
 
 def clip_in_place(block: np.ndarray) -> int:
-    """Clip to [-1, 1] (the PCM_16 range); returns how many samples were beyond it."""
-    over = int(np.count_nonzero(np.abs(block) > 1.0))
+    """Clip to [-1, 1] (the PCM_16 range); returns how many samples were beyond it.
+    Compares without ``np.abs``, whose float copy would double a whole-session output."""
+    over = int(np.count_nonzero(block > 1.0)) + int(np.count_nonzero(block < -1.0))
     if over:
         np.clip(block, -1.0, 1.0, out=block)
     return over

@@ -71,7 +71,7 @@ def to_submission_samples(output: Any, expected: int, system: str, where: str) -
             "expected one channel (1-D, or squeezable to 1-D)"
         )
     samples = samples.astype(np.float32, copy=False)
-    bad = int(np.count_nonzero(~np.isfinite(samples)))
+    bad = samples.size - int(np.count_nonzero(np.isfinite(samples)))
     if bad:
         raise OutputError(f"{system} returned {bad} NaN/Inf samples for {where}")
     tolerance = round(LENGTH_TOLERANCE_S * OUTPUT_RATE)
