@@ -95,13 +95,17 @@ def one_session_dataset(root: Path, minutes: float, devices: tuple[str, ...] = (
         write_recording(root / "participant" / "dev" / f"{pid}.wav", 5, 1, seed=hash(pid) % 100)
 
 
-def run_for_each_length(bench: Callable[[float, Path], None], doc: str) -> None:
-    """Command line of the per-recording benchmarks: ``--minutes M [M ...]``."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[36.5])
+def run_for_each_length(bench: Callable[..., None], doc: str,
+                        parser: argparse.ArgumentParser | None = None,
+                        default_minutes: float = 36.5) -> None:
+    """Command line of the per-recording benchmarks: ``--minutes M [M ...]``. Options a
+    script adds to ``parser`` reach ``bench`` as keyword arguments."""
+    parser = parser or argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[default_minutes])
     parser.add_argument("--scratch", type=Path, default=None, help="working folder (default: a temp dir)")
-    args = parser.parse_args()
+    options = vars(parser.parse_args())
+    lengths, root = options.pop("minutes"), options.pop("scratch")
     print(machine_info())
-    for minutes in args.minutes:
-        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
-            bench(minutes, Path(scratch))
+    for minutes in lengths:
+        with tempfile.TemporaryDirectory(dir=root) as scratch:
+            bench(minutes, Path(scratch), **options)

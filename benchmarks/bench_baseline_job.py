@@ -1,25 +1,24 @@
 """One session-device through the `baseline` system: the whole enhance job's memory and time.
 
-    .venv/bin/python benchmarks/bench_baseline_job.py --model tiny --minutes 10 36.5
     .venv/bin/python benchmarks/bench_baseline_job.py --model aria --minutes 1
+    .venv/bin/python benchmarks/bench_baseline_job.py --model tiny --window 8 --stride 6 --minutes 5 20
 
 Runs the real enhance job (Snakemake, the registered `baseline`, three partners) on a
 synthetic Aria session, with a model of the given config and random weights (saved as a
-checkpoint here: no download). `tiny` (tests/data/tiny_config.yaml) is cheap enough for a
-36.5-minute session, and shows what the job holds besides the network's own window
-(session, outputs, overlap-add); `aria` is the official model's size, whose one-window
+checkpoint here: no download). `tiny` (tests/data/tiny_config.yaml) with short windows is
+cheap enough for 20-minute sessions (~17 s of job per minute on 2 cores), and shows what
+the job holds besides the network's own window (session, outputs, overlap-add); `aria` is the official model's size, whose one-window
 cost `bench_baseline.py` measures on its own. Figures come from the job's own log.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 import soundfile as sf
 
-from _common import REPO, job_figures, machine_info, one_session_dataset, run_child, snakemake
+from _common import REPO, job_figures, one_session_dataset, run_child, run_for_each_length, snakemake
 
 CONFIGS = {"tiny": REPO / "tests/data/tiny_config.yaml", "aria": REPO / "tests/data/aria_config.yaml"}
 
@@ -64,17 +63,12 @@ def bench(minutes: float, scratch: Path, model: str, window: float, stride: floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, nargs="+", default=[1.0])
     parser.add_argument("--model", choices=sorted(CONFIGS), default="tiny")
     parser.add_argument("--window", type=float, default=60.0, help="window_size, s (upstream 60)")
     parser.add_argument("--stride", type=float, default=56.0, help="stride, s (upstream 56)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--scratch", type=Path, default=None, help="working folder (default: a temp dir)")
-    args = parser.parse_args()
-    print(machine_info())
-    for minutes in args.minutes:
-        with tempfile.TemporaryDirectory(dir=args.scratch) as scratch:
-            bench(minutes, Path(scratch), args.model, args.window, args.stride, args.threads)
+    # 1 minute by default: the aria model takes ~4.5 min per 60 s window on 2 cores
+    run_for_each_length(bench, __doc__, parser, default_minutes=1.0)
 
 
 if __name__ == "__main__":
