@@ -19,17 +19,41 @@ report: "rules/report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/resample.smk"
+include: "rules/enhance.smk"
+include: "rules/submission.smk"
+include: "rules/evaluate.smk"
+include: "rules/report.smk"
+
+
+# Jobs too small for a cluster queue: they run where Snakemake runs.
+localrules:
+    all,
+    resample,
+    submission_file,
+    validate_submission,
+    compare,
+    metrics_tables,
+    compare_systems,
+    validation_table,
+
+
+def all_outputs(wildcards):
+    """Every enhance output and submission file (listed, so a deleted one is
+    re-made: Snakemake does not re-make a missing file whose users are up to
+    date), each dataset's validation summary, the scores and the report's
+    figures and tables."""
+    return (
+        enhance_outputs()
+        + [submission_path(SYSTEM, t.dataset, t.session, t.device, t.pid) for t in TARGETS]
+        + [validation_path(SYSTEM, d) for d in config["datasets"]]
+        + evaluation_outputs()
+        + report_outputs()
+    )
 
 
 rule all:
     input:
-        all_outputs(),
+        all_outputs,
     default_target: True
-
-
-include: "rules/demo.smk"
-include: "rules/resample.smk"
-include: "rules/enhance.smk"
-include: "rules/validate.smk"
-include: "rules/evaluate.smk"
-include: "rules/report.smk"

@@ -82,7 +82,7 @@ def job_figures(log: Path) -> tuple[float, float]:
 
 def one_session_dataset(root: Path, minutes: float, devices: tuple[str, ...] = ("aria",)) -> None:
     """An ECHI layout with one long session (and short enrolments)."""
-    from enhancement.manifest import DEVICE_CHANNELS
+    from enhancement.challenge import DEVICE_CHANNELS
 
     (root / "metadata").mkdir(parents=True, exist_ok=True)
     (root / "metadata" / "sessions.dev.csv").write_text(

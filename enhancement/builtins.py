@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from enhancement.baseline.system import BaselineEnhancement
+from enhancement.challenge import OUTPUT_RATE
 from enhancement.registry import Enhancement, register_enhancement
 
 if TYPE_CHECKING:
     import torch
-
-OUTPUT_RATE = 16000
 
 
 @register_enhancement("passthrough")

@@ -20,11 +20,12 @@ import soundfile as sf
 import soxr
 
 from enhancement.audio import atomic_output
-from enhancement.manifest import COLUMNS, DEVICE_CHANNELS, RAW_RATE, Session, manifest_path
+from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE
+from enhancement.manifest import COLUMNS, Session, manifest_path
 
 log = logging.getLogger(__name__)
 
-REF_RATE = 16000
+REF_RATE = OUTPUT_RATE  # references are at the submission rate
 DATASET = "dev"
 ENROLMENT_SECONDS = 5.0
 

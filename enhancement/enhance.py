@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 
 from enhancement.audio import audio_info, clip_in_place, read_channels_first, write_pcm16_atomically
-from enhancement.manifest import DEVICE_CHANNELS, RAW_RATE
+from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
 from enhancement.system_args import ArgsError, SystemArgs, build_system, load_args
 
 log = logging.getLogger(__name__)
 
-OUTPUT_RATE = 16000
 LENGTH_TOLERANCE_S = 0.020
 
 
@@ -46,11 +45,6 @@ class SessionDevice:
     def label(self, pid: str | None = None) -> str:
         base = f"dataset {self.dataset}, session {self.session}, device {self.device}"
         return base if pid is None else f"{base}, pid {pid}"
-
-
-def expected_length(raw_frames: int, raw_rate: int) -> int:
-    """Output samples at 16 kHz for a raw recording: aligns with the references."""
-    return round(raw_frames * OUTPUT_RATE / raw_rate)
 
 
 def to_submission_samples(output: Any, expected: int, system: str, where: str) -> np.ndarray:

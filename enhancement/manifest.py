@@ -16,12 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from enhancement.challenge import DEVICES, MANIFEST, SEATS
+
 log = logging.getLogger(__name__)
 
-DEVICES = ("aria", "ha")
-DEVICE_CHANNELS = {"aria": 7, "ha": 4}  # Aria glasses; hearing aids, 2 per ear
-RAW_RATE = 48000
-SEATS = ("pos1", "pos2", "pos3", "pos4")
 COLUMNS = ("session",) + tuple(f"{d}_pos" for d in DEVICES) + SEATS
 NAME_PATTERN = r"[A-Za-z0-9_-]+"
 _NAME = re.compile(NAME_PATTERN)
@@ -62,7 +60,7 @@ class Target:
 
 
 def manifest_path(data_root: Path | str, dataset: str) -> Path:
-    return Path(data_root) / "metadata" / f"sessions.{dataset}.csv"
+    return Path(data_root) / MANIFEST.format(dataset=dataset)
 
 
 def check_name(value: str, what: str, where: str) -> str:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
+import shutil
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import soundfile as sf
 
 from enhancement.audio import atomic_output, audio_info
-from enhancement.enhance import OUTPUT_RATE, expected_length
+from enhancement.challenge import OUTPUT_RATE, expected_length
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +81,23 @@ def validate_submission_against_raw(
             frames[raw] = expected_length(info.frames, info.samplerate)
         expected.append(Expected(Path(path), frames[raw]))
     validate_submission(expected, summary)
+
+
+def place_submission_file(source: Path | str, target: Path | str, log_path: Path | str) -> str:
+    """Put an enhance output at its submission name: a hard link (no copy of
+    the audio), or a copy where the file system cannot link. Atomic like every
+    output: a temporary name renamed into place. Returns how it was placed."""
+    source, target = Path(source), Path(target)
+    with atomic_output(target) as tmp:
+        tmp.unlink()
+        try:
+            os.link(source, tmp)
+            how = "hard link"
+        except OSError as exc:
+            shutil.copyfile(source, tmp)
+            how = f"copy (no hard link: {exc.strerror or exc})"
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    Path(log_path).write_text(f"{stamp} INFO {__name__}: {target} <- {source} ({how})\n")
+    log.debug("%s <- %s (%s)", target, source, how)
+    return how

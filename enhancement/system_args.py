@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 ARGS_DIR = REPO_ROOT / "enhance_args"
 DEFAULT_SAMPLE_RATE = 16000
 KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads"}
-RESOURCE_KEYS = {"gpu", "gpu_model", "mem_mb", "runtime", "cpus_per_task"}
+# Resources that are counts: a non-negative integer each. Every other key
+# (slurm_partition, slurm_account, slurm_extra, constraint, qos, gpu_model, ...)
+# reaches Snakemake as it is: a string or a number.
+COUNT_RESOURCES = {"gpu", "mem_mb", "runtime", "cpus_per_task", "nodes", "tasks", "disk_mb"}
 
 
 class ArgsError(ValueError):
@@ -86,16 +89,33 @@ def load_args(path: Path) -> SystemArgs:
     rate = data.get("sample_rate", DEFAULT_SAMPLE_RATE)
     if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
         raise ArgsError(f"args yaml {path}: 'sample_rate' must be a positive integer, got {rate!r}")
-    resources = data.get("resources") or {}
-    if not isinstance(resources, dict) or set(resources) - RESOURCE_KEYS:
-        raise ArgsError(
-            f"args yaml {path}: 'resources' must be a mapping with keys among {sorted(RESOURCE_KEYS)}"
-        )
+    resources = check_resources(data.get("resources") or {}, path)
     threads = data.get("threads", 1)
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ArgsError(f"args yaml {path}: 'threads' must be a positive integer, got {threads!r}")
     name = data.get("name")
     return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources, threads)
+
+
+def check_resources(resources: Any, path: Path) -> dict[str, Any]:
+    """Every key of ``resources:`` becomes a Snakemake resource of the system's
+    enhance jobs; check the values now, naming the yaml, rather than let a
+    wrong type surface as an sbatch error on the cluster."""
+    if not isinstance(resources, dict):
+        raise ArgsError(f"args yaml {path}: 'resources' must be a mapping of resource names to values")
+    for key, value in resources.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ArgsError(f"args yaml {path}: resources key {key!r} is not a valid resource name")
+        if key in COUNT_RESOURCES:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ArgsError(
+                    f"args yaml {path}: resources.{key} must be a whole number (0, 1, ...), got {value!r}"
+                )
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ArgsError(
+                f"args yaml {path}: resources.{key} must be a string or a number, got {value!r}"
+            )
+    return dict(resources)
 
 
 def check_args(cls: type, system: SystemArgs) -> None:

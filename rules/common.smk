@@ -1,6 +1,6 @@
-# Config, manifest and input functions shared by every stage.
+# Config, the sessions manifest and the path functions every stage uses.
+# Each stage's own input functions live beside its rules.
 
-import functools
 import tempfile
 from pathlib import Path
 
@@ -9,16 +9,14 @@ from snakemake.logging import logger
 from snakemake.utils import validate
 
 import enhancement.demo
-from enhancement.demo import DATASET as DEMO_DATASET, demo_files, demo_sessions
+from enhancement import challenge
+from enhancement.challenge import DEVICES, PARTNERS_PER_DEVICE, RAW_RATE
+from enhancement.demo import DATASET as DEMO_DATASET, demo_sessions
 from enhancement.manifest import (
-    DEVICE_CHANNELS,
-    DEVICES,
-    RAW_RATE,
     NAME_PATTERN,
     ManifestError,
     manifest_path,
     read_manifest,
-    spread,
     targets_of,
 )
 from enhancement.plugins import PluginError, plugin_dirs
@@ -28,11 +26,10 @@ from enhancement.system_args import ArgsError, find_args_yaml, load_args
 validate(config, schema="../enhancement/config.schema.yaml")
 
 DEMO_ROOT = "demo_data"
-DEMO_GENERATOR = enhancement.demo.__file__
 DATA_ROOT = config["data_root"].rstrip("/")
 WORK = config["work_dir"].rstrip("/")
-NAME = config["enhancement_name"]
 IS_DEMO = Path(DATA_ROOT).resolve() == Path(DEMO_ROOT).resolve()
+
 
 def check_writable(folder):
     """Fail early, naming the folder, where outputs could not be written."""
@@ -48,12 +45,19 @@ def check_writable(folder):
 
 check_writable(WORK)
 
+# ---- the system ------------------------------------------------------------
+# SYSTEM is the configured system's name (`enhancement_name`), SYSTEM_ARGS its
+# parsed args yaml (init args, input rate, threads, resources).
+
+SYSTEM = config["enhancement_name"]
 try:
-    ARGS_YAML = find_args_yaml(config.get("enhance_args") or NAME, plugin_dirs())
-    SYSTEM = load_args(ARGS_YAML)
+    ARGS_YAML = find_args_yaml(config.get("enhance_args") or SYSTEM, plugin_dirs())
+    SYSTEM_ARGS = load_args(ARGS_YAML)
 except (ArgsError, PluginError) as exc:
     raise WorkflowError(str(exc)) from None
-RATE = SYSTEM.sample_rate
+RATE = SYSTEM_ARGS.sample_rate
+
+# ---- the manifest ----------------------------------------------------------
 
 
 def sessions_of(dataset):
@@ -71,11 +75,16 @@ def sessions_of(dataset):
         raise WorkflowError(str(exc)) from None
 
 
-SESSIONS = [s for dataset in config["datasets"] for s in sessions_of(dataset)]
-TARGETS = targets_of(SESSIONS, config["devices"], on_skip=logger.info)
+SESSIONS = {
+    (s.dataset, s.session): s for dataset in config["datasets"] for s in sessions_of(dataset)
+}
+TARGETS = targets_of(SESSIONS.values(), config["devices"], on_skip=logger.info)
 # (session row, device) pairs with a recording: one enhance job each.
 SESSION_DEVICES = [
-    (s, device) for s in SESSIONS for device in config["devices"] if device in s.devices()
+    (s, device)
+    for s in SESSIONS.values()
+    for device in config["devices"]
+    if device in s.devices()
 ]
 
 
@@ -84,18 +93,116 @@ wildcard_constraints:
     device="|".join(DEVICES),
     session=NAME_PATTERN,
     pid=NAME_PATTERN,
+    partner="|".join(str(k) for k in range(1, PARTNERS_PER_DEVICE + 1)),
     rate=r"\d+",
+    system=r"[A-Za-z0-9_.-]+",
 
 
-# ---- paths -----------------------------------------------------------------
+def session_row(wildcards):
+    """The manifest row of a job's (dataset, session)."""
+    return SESSIONS[(wildcards.dataset, wildcards.session)]
+
+
+def partners_of(wildcards):
+    """The pids of a job's device partners, in seat order (partner 1, 2, 3)."""
+    return session_row(wildcards).partners_of(wildcards.device)
+
+
+def targets_in(dataset):
+    """The targets of one dataset, in manifest order."""
+    return [t for t in TARGETS if t.dataset == dataset]
+
+
+# ---- paths -------------------------------------------------------------------
+# Each takes wildcard patterns too: submission_path("{system}", "{dataset}", ...).
+
+
+def in_data_root(template, **names):
+    return f"{DATA_ROOT}/" + template.format(**names)
 
 
 def raw_device_path(dataset, session, device):
-    return f"{DATA_ROOT}/{device}/{dataset}/{session}.{device}.wav"
+    return in_data_root(
+        challenge.DEVICE_RECORDING, dataset=dataset, session=session, device=device
+    )
 
 
 def raw_enrolment_path(dataset, pid):
-    return f"{DATA_ROOT}/participant/{dataset}/{pid}.wav"
+    return in_data_root(challenge.ENROLMENT, dataset=dataset, pid=pid)
+
+
+def reference_path(dataset, session, device, pid):
+    return in_data_root(
+        challenge.REFERENCE, dataset=dataset, session=session, device=device, pid=pid
+    )
+
+
+def segments_path(dataset, session, device, pid):
+    return in_data_root(
+        challenge.SEGMENTS, dataset=dataset, session=session, device=device, pid=pid
+    )
+
+
+def resampled_device_path(rate, dataset, session, device):
+    return f"{WORK}/resampled/{rate}/{device}/{dataset}/{session}.{device}.wav"
+
+
+def resampled_enrolment_path(rate, dataset, pid):
+    return f"{WORK}/resampled/{rate}/participant/{dataset}/{pid}.wav"
+
+
+def device_input_path(dataset, session, device):
+    """Device audio at the system's rate: raw when no resampling is needed."""
+    if RATE == RAW_RATE:
+        return raw_device_path(dataset, session, device)
+    return resampled_device_path(RATE, dataset, session, device)
+
+
+def enrolment_input_path(dataset, pid):
+    if RATE == RAW_RATE:
+        return raw_enrolment_path(dataset, pid)
+    return resampled_enrolment_path(RATE, dataset, pid)
+
+
+def partner_output_path(system, dataset, session, device, partner):
+    """An enhance job's output for its partner number 1-3 (seat order): a name
+    the (dataset, session, device) job knows without the pids."""
+    return f"{WORK}/partners/{system}/{dataset}/{session}.{device}.partner{partner}.wav"
+
+
+def submission_path(system, dataset, session, device, pid):
+    return f"{WORK}/enhanced/{system}/{dataset}/" + challenge.SUBMISSION_FILE.format(
+        session=session, device=device, pid=pid
+    )
+
+
+def validation_path(system, dataset):
+    return f"{WORK}/enhanced/{system}/{dataset}/validation.csv"
+
+
+def file_scores_path(system, dataset, session, device, pid):
+    return f"{WORK}/metrics/{system}/{dataset}/{session}.{device}.{pid}.csv"
+
+
+def metrics_path(system, dataset, table="metrics"):
+    """metrics.csv (per segment), metrics_by_file.csv, metrics_by_device.csv."""
+    return f"{WORK}/enhanced/{system}/{dataset}/{table}.csv"
+
+
+def comparison_path(dataset):
+    return f"{WORK}/enhanced/comparison.{dataset}.csv"
+
+
+def report_path(system, dataset, name):
+    """A figure or table made for the report (not part of the submission)."""
+    return f"{WORK}/report/{system}/{dataset}/{name}"
+
+
+def log_path(stage, name):
+    return f"{WORK}/logs/{stage}/{name}.log"
+
+
+# ---- inputs that must exist before anything runs -------------------------------
 
 
 def missing_raw_inputs():
@@ -117,211 +224,8 @@ def missing_raw_inputs():
 if not IS_DEMO and (MISSING := missing_raw_inputs()):
     raise WorkflowError(
         f"{len(MISSING)} input file(s) named by the manifest are missing under data_root "
-        f"{DATA_ROOT}:\n" + "\n".join(MISSING) + "\nCheck data_root and the unpacked data, "
+        f"{DATA_ROOT}:\n"
+        + "\n".join(MISSING)
+        + "\nCheck data_root and the unpacked data, "
         "or leave the affected datasets/devices out (--config datasets=... devices=...)."
     )
-
-
-def device_input_path(dataset, session, device):
-    """Device audio at the system's rate: raw when no resampling is needed."""
-    if RATE == RAW_RATE:
-        return raw_device_path(dataset, session, device)
-    return f"{WORK}/resampled/{RATE}/{device}/{dataset}/{session}.{device}.wav"
-
-
-def enrolment_input_path(dataset, pid):
-    if RATE == RAW_RATE:
-        return raw_enrolment_path(dataset, pid)
-    return f"{WORK}/resampled/{RATE}/participant/{dataset}/{pid}.wav"
-
-
-def submission_path(dataset, session, device, pid):
-    """A submission file of the configured system."""
-    return system_submission_path(NAME, dataset, session, device, pid)
-
-
-def validation_summary_path(dataset):
-    return system_validation_path(NAME, dataset)
-
-
-def targets_in(dataset):
-    """The targets of one dataset, in manifest order."""
-    return [t for t in TARGETS if t.dataset == dataset]
-
-
-# ---- resources -------------------------------------------------------------
-
-
-def enhance_mem_mb(wildcards, input):
-    """Memory of an enhance job: the device audio as float32 (twice its PCM_16
-    size), room for the system's copies of it, and the interpreter with torch."""
-    return int(1024 + 4 * input.size_mb)
-
-
-def enhance_resources():
-    """Resources of the enhance jobs: the args yaml's `resources`, over defaults.
-    A system needing a GPU says so there (`gpu: 1`, optionally `gpu_model: a100`),
-    never the rule: on SLURM that is `sbatch --gpus=[model:]N`, on one machine it
-    counts against `--resources gpu=N`. passthrough asks for none."""
-    resources = {"mem_mb": enhance_mem_mb, "runtime": 60, **SYSTEM.resources}
-    gpu = resources.get("gpu", 0)
-    if isinstance(gpu, bool) or not isinstance(gpu, int) or gpu < 0:
-        raise WorkflowError(
-            f"args yaml {ARGS_YAML}: resources.gpu must be a number of GPUs (0, 1, ...), got {gpu!r}"
-        )
-    if resources.get("gpu_model") and not gpu:
-        # the SLURM executor asks for one GPU of that model; count it locally too
-        resources["gpu"] = 1
-    return resources
-
-
-# ---- input functions -------------------------------------------------------
-
-
-def all_outputs():
-    """Every submission file (listed, so a deleted one is re-made) and each
-    dataset's validation summary; then the scores and the report's figures and
-    tables (see the end of this file)."""
-    return [submission_path(t.dataset, t.session, t.device, t.pid) for t in TARGETS] + [
-        validation_summary_path(d) for d in config["datasets"]
-    ] + evaluation_outputs() + report_outputs()
-
-
-def all_resampled():
-    """The resampled device and enrolment files the configured system reads."""
-    devices = {device_input_path(s.dataset, s.session, d) for s, d in SESSION_DEVICES}
-    enrolments = {enrolment_input_path(t.dataset, t.pid) for t in TARGETS}
-    return sorted(devices | enrolments)
-
-
-def device_channels(wildcards):
-    return DEVICE_CHANNELS[wildcards.device]
-
-
-def submission_files_of(wildcards):
-    return [submission_path(t.dataset, t.session, t.device, t.pid) for t in targets_in(wildcards.dataset)]
-
-
-def raw_recordings_of(wildcards):
-    """Raw device file of each submission file of a dataset, in the same order
-    (their lengths set the submission's)."""
-    return [raw_device_path(t.dataset, t.session, t.device) for t in targets_in(wildcards.dataset)]
-
-
-def rule_name_of(prefix, *parts):
-    """A rule name from manifest names ('-' is not allowed in rule names)."""
-    return "_".join([prefix, *parts]).replace("-", "__")
-
-
-# ---- scores and report (rules/evaluate.smk, rules/report.smk) --------------
-# Path functions take wildcard patterns too: metrics_path("{system}", "{dataset}").
-
-
-def evaluated_datasets():
-    """The datasets being enhanced that `evaluate_datasets` asks to score and
-    whose references exist (the demo's are written with it)."""
-    wanted = [d for d in config["datasets"] if d in config["evaluate_datasets"]]
-    missing = [d for d in wanted if not IS_DEMO and not Path(f"{DATA_ROOT}/ref/{d}").is_dir()]
-    for dataset in missing:
-        logger.warning(
-            f"evaluate_datasets: no references under {DATA_ROOT}/ref/{dataset}; {dataset} is not scored"
-        )
-    return [d for d in wanted if d not in missing]
-
-
-EVALUATED = evaluated_datasets()
-# The systems `compare` puts side by side; the first is the one the others'
-# improvement is measured against.
-COMPARED = list(dict.fromkeys([*config["compare_systems"], NAME]))
-
-
-def system_submission_path(system, dataset, session, device, pid):
-    return f"{WORK}/enhanced/{system}/{dataset}/{session}.{device}.{pid}.wav"
-
-
-def system_validation_path(system, dataset):
-    return f"{WORK}/enhanced/{system}/{dataset}/validation.csv"
-
-
-def reference_path(dataset, session, device, pid):
-    return f"{DATA_ROOT}/ref/{dataset}/{session}.{device}.{pid}.wav"
-
-
-def segments_path(dataset, session, device, pid):
-    return f"{DATA_ROOT}/metadata/ref/{dataset}/{session}.{device}.{pid}.csv"
-
-
-def file_scores_path(system, dataset, session, device, pid):
-    return f"{WORK}/metrics/{system}/{dataset}/{session}.{device}.{pid}.csv"
-
-
-def metrics_path(system, dataset, table="metrics"):
-    """metrics.csv (per segment), metrics_by_file.csv, metrics_by_device.csv."""
-    return f"{WORK}/enhanced/{system}/{dataset}/{table}.csv"
-
-
-def comparison_path(dataset):
-    return f"{WORK}/enhanced/comparison.{dataset}.csv"
-
-
-def report_path(system, dataset, name):
-    """A figure or table made for the report (not part of the submission)."""
-    return f"{WORK}/report/{system}/{dataset}/{name}"
-
-
-def evaluation_outputs():
-    """The configured system's scores and the comparison of systems, per scored dataset."""
-    return [metrics_path(NAME, d) for d in EVALUATED] + [comparison_path(d) for d in EVALUATED]
-
-
-def report_outputs():
-    """The validation summary as a table, and spectrogram figures of up to
-    `report_spectrograms` targets per dataset (spread over sessions and devices;
-    a figure per target would be a matplotlib job per file, and a report no one reads)."""
-    return [report_path(NAME, d, "validation.html") for d in config["datasets"]] + [
-        report_path(NAME, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png")
-        for d in config["datasets"]
-        for t in spread(targets_in(d), config["report_spectrograms"])
-    ]
-
-
-def file_scores_of(wildcards):
-    """The per-file scores of every submission file of a system and dataset."""
-    return [
-        file_scores_path(wildcards.system, t.dataset, t.session, t.device, t.pid)
-        for t in targets_in(wildcards.dataset)
-    ]
-
-
-@functools.cache
-def systems_with_submission(dataset):
-    """The systems of `compare_systems` with a finished submission of a
-    dataset (every file and its validation summary), and the configured one.
-    Those not yet run are left out, saying how to add them."""
-    found, absent = [], []
-    for system in COMPARED:
-        files = [system_submission_path(system, t.dataset, t.session, t.device, t.pid) for t in targets_in(dataset)]
-        files.append(system_validation_path(system, dataset))
-        (found if system == NAME or all(Path(f).is_file() for f in files) else absent).append(system)
-    if absent:
-        logger.info(
-            f"compare ({dataset}): no finished submission of {', '.join(absent)}; "
-            f"run e.g. `snakemake --config enhancement_name={absent[0]}` to add it"
-        )
-    return found
-
-
-def compared_systems_of(wildcards):
-    return systems_with_submission(wildcards.dataset)
-
-
-def compared_metrics_of(wildcards):
-    """metrics.csv of each compared system (made from its submission if missing)."""
-    return [metrics_path(s, wildcards.dataset) for s in systems_with_submission(wildcards.dataset)]
-
-
-def reference_if_scored(wildcards):
-    """The clean reference of a target, where its dataset is scored (else none)."""
-    if wildcards.dataset not in EVALUATED:
-        return []
-    return reference_path(wildcards.dataset, wildcards.session, wildcards.device, wildcards.pid)

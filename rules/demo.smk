@@ -5,12 +5,10 @@ if IS_DEMO:
     rule demo_data:
         input:
             # the generator itself: a changed generator rewrites the demo
-            DEMO_GENERATOR,
+            enhancement.demo.__file__,
         output:
-            demo_files(DATA_ROOT),
+            enhancement.demo.demo_files(DATA_ROOT),
         log:
-            f"{WORK}/logs/demo_data.log",
-        conda:
-            "../environment.yml"
+            log_path("demo", "demo_data"),
         script:
             "../workflow_scripts/make_demo_data.py"

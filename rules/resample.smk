@@ -2,38 +2,45 @@
 # systems that share a rate share these files.
 
 
+def all_resampled(wildcards):
+    """The resampled device and enrolment files the configured system reads."""
+    devices = {device_input_path(s.dataset, s.session, d) for s, d in SESSION_DEVICES}
+    enrolments = {enrolment_input_path(t.dataset, t.pid) for t in TARGETS}
+    return sorted(devices | enrolments)
+
+
+def device_channels(wildcards):
+    return challenge.DEVICE_CHANNELS[wildcards.device]
+
+
 rule resample:
     input:
-        all_resampled(),
+        all_resampled,
 
 
 rule resample_device:
     input:
-        f"{DATA_ROOT}/{{device}}/{{dataset}}/{{session}}.{{device}}.wav",
+        raw_device_path("{dataset}", "{session}", "{device}"),
     output:
-        f"{WORK}/resampled/{{rate}}/{{device}}/{{dataset}}/{{session}}.{{device}}.wav",
+        resampled_device_path("{rate}", "{dataset}", "{session}", "{device}"),
     params:
         expected_rate=RAW_RATE,
         expected_channels=device_channels,
     log:
-        f"{WORK}/logs/resample/{{rate}}/{{device}}/{{dataset}}/{{session}}.{{device}}.log",
-    conda:
-        "../environment.yml"
+        log_path("resample", "{rate}/{device}/{dataset}/{session}.{device}"),
     script:
         "../workflow_scripts/resample.py"
 
 
 rule resample_enrolment:
     input:
-        f"{DATA_ROOT}/participant/{{dataset}}/{{pid}}.wav",
+        raw_enrolment_path("{dataset}", "{pid}"),
     output:
-        f"{WORK}/resampled/{{rate}}/participant/{{dataset}}/{{pid}}.wav",
+        resampled_enrolment_path("{rate}", "{dataset}", "{pid}"),
     params:
         expected_rate=RAW_RATE,
         expected_channels=1,
     log:
-        f"{WORK}/logs/resample/{{rate}}/participant/{{dataset}}/{{pid}}.log",
-    conda:
-        "../environment.yml"
+        log_path("resample", "{rate}/participant/{dataset}/{pid}"),
     script:
         "../workflow_scripts/resample.py"

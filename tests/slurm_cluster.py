@@ -9,6 +9,8 @@ file they write (key, socket, config, state, spool, logs) under ``folder``:
   less memory than it has, and one fake GPU: ``Gres=gpu:1`` backed by
   ``gres.conf`` ``Name=gpu File=/dev/null`` (SLURM allocates it and sets
   ``CUDA_VISIBLE_DEVICES`` in the job; nothing opens it);
+- two partitions over that node, as on a cluster with CPU and GPU queues:
+  ``cpu`` (the default) and ``gpu``, so tests can see where a job was placed;
 - ``select/cons_tres`` (so ``--gpus`` works), ``proctrack/linuxproc`` and
   ``task/none`` (no cgroups), no accounting database: ``sacct`` does not work,
   so clients must ask ``squeue``, and ``MinJobAge`` keeps finished jobs
@@ -223,7 +225,8 @@ JobCompType=jobcomp/none
 MinJobAge={MIN_JOB_AGE}
 ReturnToService=2
 NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.real_memory_mb} Gres=gpu:1 State=UNKNOWN
-PartitionName=debug Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
+PartitionName=cpu Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes={self.node} MaxTime=INFINITE State=UP
 """)
         (self.folder / "gres.conf").write_text("Name=gpu File=/dev/null\n")
         srun = self.folder / "bin" / "srun"

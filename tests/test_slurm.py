@@ -23,6 +23,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO
 from enhancement.demo import demo_sessions
@@ -35,6 +36,9 @@ NAME = "gpu_passthrough"
 SUBMISSION = [f"work/enhanced/{NAME}/dev/{t.session}.{t.device}.{t.pid}.wav"
               for t in targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)]
 TARGETS = (*SUBMISSION, f"work/enhanced/{NAME}/dev/validation.csv")
+# The Snakefile's `localrules`: small jobs that run where Snakemake runs.
+LOCAL_RULES = {"all", "resample", "submission_file", "validate_submission", "compare", "metrics_tables",
+               "compare_systems", "validation_table"}
 CLUSTER_FLAGS = ("--slurm-status-command", "squeue", "--slurm-no-account",
                  "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1")
 GPU_PLUGIN = """
@@ -85,13 +89,13 @@ def planned_jobs(workdir: Path, *args: str, env: dict | None = None) -> dict[str
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)\s*$", table, re.M)}
 
 
-def dry_run_resources(workdir: Path, *args: str, env: dict | None = None) -> dict[str, set[str]]:
-    """Rule name -> the 'resources:' lines its jobs have in a dry run."""
+def dry_run_resources(workdir: Path, *args: str, env: dict | None = None) -> dict[str, list[str]]:
+    """Rule name -> the 'resources:' line of each of its jobs in a dry run."""
     result = snakemake(workdir, *args, "--dry-run", env=env)
-    found = collections.defaultdict(set)
+    found = collections.defaultdict(list)
     for rule, resources in re.findall(r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    resources: (.*)$",
                                       result.stdout + result.stderr, re.M):
-        found[rule].add(resources)
+        found[rule].append(resources)
     return found
 
 
@@ -102,6 +106,16 @@ def run_id(result: subprocess.CompletedProcess) -> str:
 def rule_of(job: dict[str, str]) -> str:
     """The rule of a job the executor submitted (its comment: rule_<name>[_wildcards_...])."""
     return job["Comment"].removeprefix("rule_").split("_wildcards_")[0]
+
+
+def wildcards_of(job: dict[str, str]) -> str:
+    """The wildcard values of a submitted job, joined by '_' (e.g. dev_dev_03_aria)."""
+    return job["Comment"].partition("_wildcards_")[2]
+
+
+def cluster_jobs(planned: dict[str, int]) -> dict[str, int]:
+    """The planned jobs that go to the cluster: all but the `localrules`."""
+    return {rule: n for rule, n in planned.items() if rule not in LOCAL_RULES}
 
 
 def jobs_of(cluster: SlurmCluster, result: subprocess.CompletedProcess) -> list[dict[str, str]]:
@@ -120,10 +134,10 @@ def submission_files(workdir: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def plugins(tmp_path_factory) -> dict[str, str]:
-    """ECHIPLUGINS with a system whose args yaml asks for one GPU."""
+    """ECHIPLUGINS with a system whose args yaml asks for one GPU on the `gpu` partition."""
     folder = tmp_path_factory.mktemp("plugins")
     (folder / f"{NAME}.py").write_text(textwrap.dedent(GPU_PLUGIN))
-    (folder / f"{NAME}.yaml").write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu: 1}}\n")
+    (folder / f"{NAME}.yaml").write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu: 1, slurm_partition: gpu}}\n")
     return {"ECHIPLUGINS": str(folder)}
 
 
@@ -186,34 +200,71 @@ def test_resources_come_from_the_args_yaml_not_the_rule_name(tmp_path, demo_data
                             env=plugins)
     plain = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm")
     for found, wants_gpu in ((gpu, True), (plain, False)):
-        enhance = [r for rule, rs in found.items() if rule.startswith("enhance_") for r in rs]
+        enhance = found["enhance"]
         assert len(enhance) == 3 and all(("gpu=1" in r) == wants_gpu for r in enhance), enhance
+        assert all(("slurm_partition=gpu" in r) == wants_gpu for r in enhance), enhance
         for rule in ("resample_device", "resample_enrolment"):
-            (resources,) = found[rule]
-            assert "gpu" not in resources and "mem_mb=1000," in resources and "cpus_per_task=1" in resources
-        (validate,) = found["validate_submission"]
-        assert "gpu" not in validate and "mem_mb=2000," in validate
+            for resources in found[rule]:
+                assert "gpu" not in resources and "mem_mb=1000," in resources and "cpus_per_task=1" in resources
 
 
 def test_gpu_model_in_the_args_yaml_implies_one_gpu(tmp_path, demo_data, plugins):
     folder = Path(plugins["ECHIPLUGINS"])
-    yaml = tmp_path / "modelled.yaml"
-    yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu_model: a100}}\n")
+    args_yaml = tmp_path / "modelled.yaml"
+    args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu_model: a100}}\n")
     workdir = fresh_workdir(tmp_path / "run", demo_data)
     found = dry_run_resources(workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}",
-                              f"enhance_args={yaml}", env={"ECHIPLUGINS": str(folder)})
-    enhance = [r for rule, rs in found.items() if rule.startswith("enhance_") for r in rs]
+                              f"enhance_args={args_yaml}", env={"ECHIPLUGINS": str(folder)})
+    enhance = found["enhance"]
     assert len(enhance) == 3 and all("gpu=1" in r and "gpu_model=a100" in r for r in enhance), enhance
 
 
-def test_a_gpu_count_that_is_not_a_number_is_an_error_naming_the_yaml(tmp_path, demo_data, plugins):
-    yaml = tmp_path / "wrong.yaml"
-    yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu: yes}}\n")
+@pytest.mark.parametrize("resources, message", [
+    ("{gpu: yes}", "resources.gpu must be a whole number (0, 1, ...), got True"),
+    ("{mem_mb: lots}", "resources.mem_mb must be a whole number (0, 1, ...), got 'lots'"),
+    ("{slurm_partition: [gpu, a100]}", "resources.slurm_partition must be a string or a number, got ['gpu', 'a100']"),
+])
+def test_a_resource_of_the_wrong_type_is_an_error_naming_the_yaml(resources, message, tmp_path, demo_data, plugins):
+    args_yaml = tmp_path / "wrong.yaml"
+    args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {resources}\n")
     workdir = fresh_workdir(tmp_path / "run", demo_data)
     result = snakemake(workdir, "--profile", "slurm", "--dry-run", "--config", f"enhancement_name={NAME}",
-                       f"enhance_args={yaml}", env=plugins, check=False)
+                       f"enhance_args={args_yaml}", env=plugins, check=False)
     assert result.returncode != 0
-    assert f"args yaml {yaml}: resources.gpu must be a number of GPUs (0, 1, ...), got True" in result.stdout + result.stderr
+    assert f"args yaml {args_yaml}: {message}" in result.stdout + result.stderr
+
+
+def test_placement_keys_of_the_args_yaml_reach_the_enhance_jobs_only(tmp_path, demo_data, plugins):
+    args_yaml = tmp_path / "placed.yaml"
+    args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources:\n  gpu: 1\n  slurm_partition: gpu\n"
+                    "  slurm_account: lab42\n  slurm_extra: \"--qos=high --constraint=h100\"\n"
+                    "  constraint: h100\n  qos: high\n")
+    workdir = fresh_workdir(tmp_path / "run", demo_data)
+    found = dry_run_resources(workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}",
+                              f"enhance_args={args_yaml}", env=plugins)
+    for resources in found["enhance"]:
+        for wanted in ("slurm_partition=gpu", "slurm_account=lab42", "slurm_extra=--qos=high --constraint=h100",
+                       "constraint=h100", "qos=high"):
+            assert wanted in resources, resources
+    others = [r for rule, rs in found.items() if rule != "enhance" for r in rs]
+    assert others and not any("lab42" in r or "slurm_partition" in r for r in others)
+
+
+def test_set_resources_on_the_command_line_and_in_a_profile_reach_the_enhance_rule(tmp_path, demo_data):
+    workdir = fresh_workdir(tmp_path / "run", demo_data)
+    by_flag = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm",
+                                "--set-resources", "enhance:slurm_partition=gpu")
+    assert len(by_flag["enhance"]) == 3 and all("slurm_partition=gpu" in r for r in by_flag["enhance"])
+    assert not any("slurm_partition" in r for r in by_flag["resample_device"])
+    profile = tmp_path / "myprofile"
+    profile.mkdir()
+    settings = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    settings["set-resources"]["enhance"] = {"slurm_account": "lab42", "slurm_partition": "gpu"}
+    (profile / "config.yaml").write_text(yaml.safe_dump(settings))
+    by_profile = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile",
+                                   str(profile))
+    assert all("slurm_account=lab42" in r and "slurm_partition=gpu" in r for r in by_profile["enhance"])
+    assert not any("lab42" in r for r in by_profile["resample_device"])
 
 
 # ---- on the cluster ----------------------------------------------------------------
@@ -222,14 +273,16 @@ def test_a_gpu_count_that_is_not_a_number_is_an_error_naming_the_yaml(tmp_path, 
 def test_cluster_run_submits_every_job_enhance_with_a_gpu_resample_without(cluster, cluster_run):
     workdir, planned, result = cluster_run
     jobs = jobs_of(cluster, result)
-    assert collections.Counter(rule_of(j) for j in jobs) == planned, planned
+    assert collections.Counter(rule_of(j) for j in jobs) == cluster_jobs(planned), planned
     assert {j["JobState"] for j in jobs} == {"COMPLETED"}
-    enhance = [j for j in jobs if rule_of(j).startswith("enhance_")]
+    enhance = [j for j in jobs if rule_of(j) == "enhance"]
     assert len(enhance) == 3
     for job in jobs:
         # sbatch --gpus=1 shows as TresPerJob; no GPU request, no such field
         assert (job.get("TresPerJob") == "gres:gpu:1") == (job in enhance), job
         assert "gpu" not in job.get("TresPerNode", "")
+        # the args yaml's slurm_partition places the enhance jobs; the rest go to the default
+        assert job["Partition"] == ("gpu" if job in enhance else "cpu"), job
     for job in jobs:
         if rule_of(job).startswith("resample_"):
             assert job["TRES"].startswith("cpu=1,mem=1000M,"), job["TRES"]
@@ -249,8 +302,9 @@ def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missi
     done, _, _ = cluster_run
     workdir = tmp_path / "run"
     shutil.copytree(done, workdir, symlinks=True)
-    for pid in ("dev_02.aria.P302", "dev_03.aria.P305"):
+    for pid, partner in (("dev_02.aria.P302", "dev_02.aria.partner1"), ("dev_03.aria.P305", "dev_03.aria.partner1")):
         (workdir / f"work/enhanced/{NAME}/dev/{pid}.wav").unlink()
+        (workdir / f"work/partners/{NAME}/dev/{partner}.wav").unlink()
     env = {**plugins, **cluster.env}
     args = (*TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}", *CLUSTER_FLAGS)
 
@@ -260,15 +314,34 @@ def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missi
     log = f"work/logs/enhance/{NAME}/dev/dev_03.aria.log"
     assert f"log: {log}" in text
     assert "planned failure of this job" in (workdir / log).read_text()
-    states = {rule_of(j): j["JobState"] for j in jobs_of(cluster, failed)}
+    states = {(rule_of(j), wildcards_of(j)): j["JobState"] for j in jobs_of(cluster, failed)}
     # the profile keeps going: the other enhance job still ran
-    assert states == {"enhance_dev_dev_02_aria": "COMPLETED", "enhance_dev_dev_03_aria": "FAILED"}
-    slurm_log = re.search(r"(\S+/slurm_logs/rule_enhance_dev_dev_03_aria/\d+\.log)", text)
+    assert states == {("enhance", "dev_dev_02_aria"): "COMPLETED", ("enhance", "dev_dev_03_aria"): "FAILED"}
+    slurm_log = re.search(r"(\S+/slurm_logs/rule_enhance\S*/\d+\.log)", text)
     assert slurm_log and Path(slurm_log[1]).is_file()
 
-    missing = {"enhance_dev_dev_03_aria": 1, "validate_submission": 1}
     rerun = snakemake(workdir, *args, env=env)
     jobs = jobs_of(cluster, rerun)
-    assert collections.Counter(rule_of(j) for j in jobs) == missing
-    assert [j.get("TresPerJob") for j in jobs if rule_of(j).startswith("enhance_")] == ["gres:gpu:1"]
+    assert [(rule_of(j), wildcards_of(j)) for j in jobs] == [("enhance", "dev_dev_03_aria")]
+    assert [j.get("TresPerJob") for j in jobs] == ["gres:gpu:1"]
     assert submission_files(workdir) == submission_files(local_run)
+
+
+def test_array_jobs_pack_the_enhance_jobs_and_set_resources_place_them(cluster, tmp_path, demo_data):
+    """passthrough (no GPU, no partition in its yaml) placed on `gpu` for this run
+    only, its three enhance jobs submitted as one SLURM job array. The executor
+    packs the jobs of a rule that are ready together: with the audio resampled
+    first (here on this machine), all three are."""
+    workdir = fresh_workdir(tmp_path / "run", demo_data)
+    snakemake(workdir, "resample", "--cores", "2")
+    result = snakemake(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm",
+                       "--set-resources", "enhance:slurm_partition=gpu", "--slurm-array-jobs", "enhance",
+                       *CLUSTER_FLAGS, env=cluster.env)
+    jobs = jobs_of(cluster, result)
+    enhance = [j for j in jobs if rule_of(j) == "enhance"]
+    assert len(enhance) == len(jobs) == 3 and {j["JobState"] for j in jobs} == {"COMPLETED"}
+    assert {j["Partition"] for j in enhance} == {"gpu"}
+    # one array: a shared ArrayJobId, three tasks
+    assert len({j.get("ArrayJobId") for j in enhance}) == 1 and None not in {j.get("ArrayJobId") for j in enhance}
+    assert len({j["ArrayTaskId"] for j in enhance}) == 3
+    assert len(list((workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -58,11 +59,35 @@ def test_second_run_does_nothing(finished):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_deleting_one_submission_reruns_exactly_its_job(finished):
-    submission(finished.workdir, "passthrough", TARGETS[0]).unlink()
-    # ... and what follows from its three files: their scores and figures, the tables
-    assert finished.planned_jobs() == {"enhance_dev_dev_02_aria": 1, "validate_submission": 1, "all": 1,
-                                       **scoring_and_report_jobs(files=3)}
+def partner_output(workdir: Path, name: str, session: str, device: str, partner: int) -> Path:
+    return workdir / "work" / "partners" / name / "dev" / f"{session}.{device}.partner{partner}.wav"
+
+
+def test_submission_files_are_the_enhance_outputs_by_seat_order(passthrough_run):
+    for t in TARGETS:
+        row = next(s for s in demo_sessions() if s.session == t.session)
+        partner = row.partners_of(t.device).index(t.pid) + 1
+        linked = partner_output(passthrough_run, "passthrough", t.session, t.device, partner)
+        assert os.path.samefile(submission(passthrough_run, "passthrough", t), linked)
+
+
+def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finished):
+    path = submission(finished.workdir, "passthrough", TARGETS[0])
+    before = path.read_bytes()
+    path.unlink()
+    # ... and what follows from that file: its score and figure, the tables
+    assert finished.planned_jobs() == {"submission_file": 1, "validate_submission": 1, "all": 1,
+                                       **scoring_and_report_jobs(files=1)}
+    finished()
+    assert path.read_bytes() == before
+
+
+def test_deleting_an_enhance_output_reruns_that_one_job(finished):
+    partner_output(finished.workdir, "passthrough", "dev_02", "ha", 2).unlink()
+    assert finished.planned_jobs() == {"enhance": 1, "submission_file": 3, "validate_submission": 1,
+                                       "all": 1, **scoring_and_report_jobs(files=3)}
+    result = finished("--config", "evaluate_datasets=[]", "report_spectrograms=0")
+    assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
 def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
@@ -70,15 +95,86 @@ def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     later = time.time() + 5
     os.utime(raw, (later, later))
     assert finished.planned_jobs() == {
-        "resample_device": 1, "enhance_dev_dev_02_ha": 1, "validate_submission": 1, "all": 1,
+        "resample_device": 1, "enhance": 1, "submission_file": 3, "validate_submission": 1, "all": 1,
         **scoring_and_report_jobs(files=3),
     }
 
 
+def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
+    """Seats 2 and 4 of dev_02 swap pids: every input file is the same, only the
+    partner order differs, and both dev_02 jobs (aria, ha) must run again."""
+    data = finished.workdir / "data"
+    shutil.copytree(finished.workdir / "demo_data", data)
+    config = ("--config", "data_root=data", "evaluate_datasets=[]", "report_spectrograms=0")
+    finished(*config)
+    manifest = data / "metadata" / "sessions.dev.csv"
+    manifest.write_text(manifest.read_text().replace("P302,P303,P304", "P304,P303,P302"))
+    planned = finished.planned_jobs(*config)
+    assert planned["enhance"] == 2 and planned["submission_file"] == 6, planned
+    result = finished(*config)
+    text = result.stdout + result.stderr
+    assert "session=dev_02, device=aria" in text and "session=dev_02, device=ha" in text
+    assert "session=dev_03" not in text
+    log = (finished.workdir / "work/logs/enhance/passthrough/dev/dev_02.aria.log").read_text()
+    assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
+
+
+def test_session_names_that_differ_only_in_dash_and_underscores_work_side_by_side(snakemake, workdir):
+    """dev-02 and dev__02 (one rule per session once collided on both)."""
+    data = workdir / "data"
+    shutil.copytree(workdir / "demo_data", data)
+    for name in ("dev-02", "dev__02"):
+        for device in ("aria", "ha"):
+            shutil.copy(data / device / "dev" / f"dev_02.{device}.wav", data / device / "dev" / f"{name}.{device}.wav")
+    (data / "metadata" / "sessions.dev.csv").write_text(
+        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
+        "dev-02,1,3,P301,P302,P303,P304\ndev__02,1,3,P301,P302,P303,P304\n")
+    snakemake("--config", "data_root=data", "evaluate_datasets=[]", "report_spectrograms=0")
+    folder = workdir / "work/enhanced/passthrough/dev"
+    assert sorted(p.name for p in folder.glob("*.wav")) == sorted(
+        f"{s}.{d}.{p}.wav" for s in ("dev-02", "dev__02") for d, ps in (("aria", "P302 P303 P304"),
+                                                                          ("ha", "P301 P302 P304"))
+        for p in ps.split())
+
+
+def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
+    """A data root with `sessions` sessions, every recording a hard link to one
+    demo file (the DAG, not the audio, is what is measured)."""
+    shutil.copytree(demo_data / "participant", root / "participant")
+    rows = ["session,aria_pos,ha_pos,pos1,pos2,pos3,pos4"]
+    for device in ("aria", "ha"):
+        (root / device / "dev").mkdir(parents=True)
+    for i in range(sessions):
+        name = f"s{i:04d}"
+        rows.append(f"{name},1,3,P301,P302,P303,P304")
+        for device in ("aria", "ha"):
+            os.link(demo_data / device / "dev" / f"dev_02.{device}.wav", root / device / "dev" / f"{name}.{device}.wav")
+    (root / "metadata").mkdir()
+    (root / "metadata" / "sessions.dev.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, demo_data):
+    """The same rules, --list-rules and rule graph for 2 sessions and for 400."""
+    few = workdir / "few"
+    shutil.copytree(demo_data, few)
+    many = many_sessions_data(workdir / "many", demo_data, 400)
+    shapes = []
+    for root in (few, many):
+        config = ("--config", f"data_root={root}", "evaluate_datasets=[]", "report_spectrograms=0")
+        rules = snakemake("--list-rules", *config).stdout
+        graph = snakemake("--rulegraph", *config).stdout
+        shapes.append((rules, sorted(graph[graph.index("digraph"):].splitlines())))  # edges come unordered
+    assert shapes[0] == shapes[1]
+    assert "enhance" in shapes[0][0].split() and len(shapes[0][0].split()) < 20
+    planned = snakemake.planned_jobs("--config", f"data_root={many}", "evaluate_datasets=[]",
+                                     "report_spectrograms=0")
+    assert planned["enhance"] == 800 and planned["submission_file"] == 2400
+
+
 def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
     planned = finished.planned_jobs("--config", "enhancement_name=example")
-    assert planned == {"enhance_dev_dev_02_aria": 1, "enhance_dev_dev_02_ha": 1,
-                       "enhance_dev_dev_03_aria": 1, "validate_submission": 1, "all": 1,
+    assert planned == {"enhance": 3, "submission_file": 9, "validate_submission": 1, "all": 1,
                        **scoring_and_report_jobs(files=9)}
 
 
@@ -112,7 +208,7 @@ def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
                        "report_spectrograms=0", cores=4)
     asked = [int(m) for m in re.findall(r"mem_mb=(\d+)", result.stderr.split("Provided resources", 1)[1])]
     assert asked and all(1024 < mb < 1100 for mb in asked)
-    assert most_running_at_once(result.stderr, "enhance_") == 1
+    assert most_running_at_once(result.stderr, "enhance") == 1
     assert most_running_at_once(result.stderr, "resample_") > 1
     assert len(list((snakemake.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9
 
@@ -198,7 +294,7 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     (folder / "raw48.yaml").write_text("name: raw48\nargs: {gain: 1.0}\nsample_rate: 48000\n")
     planned = snakemake.planned_jobs("--config", "enhancement_name=raw48", env={"ECHIPLUGINS": str(folder)})
     assert "resample_device" not in planned and "resample_enrolment" not in planned
-    assert planned["enhance_dev_dev_02_aria"] == 1
+    assert planned["enhance"] == 3
     snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
     assert not (snakemake.workdir / "work" / "resampled").exists()
     assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 384000
@@ -227,7 +323,7 @@ def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     assert not np.allclose(sf.read(outputs[0])[0], passthrough)
     log = (finished.workdir / "work/logs/enhance/baseline/dev/dev_02.aria.log").read_text()
     assert "window" in log and "torch uses 2 thread(s)" in log
-    for path in outputs:
+    for path in [*outputs, *(finished.workdir / "work/partners/baseline/dev").glob("*.wav")]:
         path.unlink()
     finished(*config)
     assert {p.name: p.read_bytes() for p in outputs} == first

@@ -6,12 +6,13 @@ from enhancement.joblog import job_logging
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
     limit_threads(job.threads)
+    w = job.wildcards
     enhance_session_device(
-        SessionDevice(job.params.dataset, job.params.session, job.params.device),
+        SessionDevice(w.dataset, w.session, w.device),
         device_wav=job.input.device,
         raw_device_wav=job.params.raw_device,
-        enrolment_wavs=dict(zip(job.params.pids, job.input.enrolments)),
-        outputs=dict(zip(job.params.pids, job.output)),
-        enhancement_name=job.params.enhancement_name,
+        enrolment_wavs=dict(zip(job.params.pids, job.input.enrolments, strict=True)),
+        outputs=dict(zip(job.params.pids, job.output, strict=True)),
+        enhancement_name=job.params.system,
         args_yaml=job.input.args_yaml,
     )
