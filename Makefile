@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup demo test test-slurm lint clean
+.PHONY: setup demo test test-fast test-slurm lint clean
 
 # The virtualenv: Python 3.11+, the CPU build of torch (pinned in pyproject.toml),
 # and this project installed editable with its test extras.
@@ -28,13 +28,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## make test-fast: the development loop: unit tests and one small demo run (under 2 minutes)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
 ## make test-slurm: only the tests on a single-node SLURM cluster brought up on this machine
 ## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)
 test-slurm: $(STAMP)
 	$(BIN)/python -m pytest tests/test_slurm.py
 
+## make lint: Snakemake's linter, snakefmt and ruff (CI fails on any of them)
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check .
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf work demo_data .snakemake report.html

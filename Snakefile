@@ -25,6 +25,7 @@ include: "rules/enhance.smk"
 include: "rules/submission.smk"
 include: "rules/evaluate.smk"
 include: "rules/report.smk"
+include: "rules/functions/targets.smk"
 
 
 # Jobs too small for a cluster queue: they run where Snakemake runs.
@@ -39,21 +40,7 @@ localrules:
     validation_table,
 
 
-def all_outputs(wildcards):
-    """Every enhance output and submission file (listed, so a deleted one is
-    re-made: Snakemake does not re-make a missing file whose users are up to
-    date), each dataset's validation summary, the scores and the report's
-    figures and tables."""
-    return (
-        enhance_outputs()
-        + [submission_path(SYSTEM, t.dataset, t.session, t.device, t.pid) for t in TARGETS]
-        + [validation_path(SYSTEM, d) for d in config["datasets"]]
-        + evaluation_outputs()
-        + report_outputs()
-    )
-
-
 rule all:
+    default_target: True
     input:
         all_outputs,
-    default_target: True

@@ -17,7 +17,6 @@ import argparse
 from pathlib import Path
 
 import soundfile as sf
-
 from _common import REPO, job_figures, one_session_dataset, run_child, run_for_each_length, snakemake
 
 CONFIGS = {"tiny": REPO / "tests/data/tiny_config.yaml", "aria": REPO / "tests/data/aria_config.yaml"}

@@ -14,7 +14,6 @@ import argparse
 import cProfile
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import soundfile as sf
-
-from _common import run_for_each_length, job_figures, one_session_dataset, run_child, snakemake
+from _common import job_figures, one_session_dataset, run_child, run_for_each_length, snakemake
 
 NAIVE = """
 import soundfile as sf, torch

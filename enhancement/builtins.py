@@ -21,12 +21,12 @@ class Passthrough(Enhancement):
 
     def process_session(
         self,
-        device_audio: "torch.Tensor",
+        device_audio: torch.Tensor,
         device_fs: int,
-        spkid_audio: "torch.Tensor",
+        spkid_audio: torch.Tensor,
         spkid_fs: int,
         kwargs: dict | None = None,
-    ) -> "torch.Tensor":
+    ) -> torch.Tensor:
         channel0 = device_audio[0]
         if device_fs == OUTPUT_RATE:
             return channel0

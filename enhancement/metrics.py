@@ -137,7 +137,8 @@ def stoi(reference: np.ndarray, estimate: np.ndarray, rate: int = RATE) -> float
 
 def pesq(reference: np.ndarray, estimate: np.ndarray, rate: int = RATE) -> float:
     """Wideband PESQ (ITU-T P.862.2) MOS-LQO, via the ``pesq`` package."""
-    from pesq import PesqError, pesq as pesq_score
+    from pesq import PesqError
+    from pesq import pesq as pesq_score
 
     reference, estimate = np.asarray(reference, np.float64), np.asarray(estimate, np.float64)
     if not np.any(reference):

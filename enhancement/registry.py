@@ -8,7 +8,8 @@ turns one whole session of device audio into one partner's speech.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:  # torch is only needed by the systems, not by the registry
     import torch
@@ -40,12 +41,12 @@ class Enhancement(Protocol):
 
     def process_session(
         self,
-        device_audio: "torch.Tensor",
+        device_audio: torch.Tensor,
         device_fs: int,
-        spkid_audio: "torch.Tensor",
+        spkid_audio: torch.Tensor,
         spkid_fs: int,
         kwargs: dict | None = None,
-    ) -> "torch.Tensor": ...
+    ) -> torch.Tensor: ...
 
 
 # name -> class, and name -> where it was defined (for error messages).

@@ -1,4 +1,3 @@
-from typing import Dict
 
 import soxr
 import torch
@@ -19,7 +18,7 @@ class Example(Enhancement):
         device_fs: int,
         spkid_audio: torch.Tensor,
         spkid_fs: int,
-        kwargs: Dict | None = None,
+        kwargs: dict | None = None,
     ) -> torch.Tensor:
         output = soxr.resample(
             device_audio[0].detach().cpu().numpy(), device_fs, self.output_sample_rate

@@ -22,7 +22,6 @@ from enhancement.manifest import (
 from enhancement.plugins import PluginError, plugin_dirs
 from enhancement.system_args import ArgsError, find_args_yaml, load_args
 
-
 validate(config, schema="../enhancement/config.schema.yaml")
 
 DEMO_ROOT = "demo_data"
@@ -76,7 +75,9 @@ def sessions_of(dataset):
 
 
 SESSIONS = {
-    (s.dataset, s.session): s for dataset in config["datasets"] for s in sessions_of(dataset)
+    (s.dataset, s.session): s
+    for dataset in config["datasets"]
+    for s in sessions_of(dataset)
 }
 TARGETS = targets_of(SESSIONS.values(), config["devices"], on_skip=logger.info)
 # (session row, device) pairs with a recording: one enhance job each.
@@ -118,7 +119,7 @@ def targets_in(dataset):
 
 
 def in_data_root(template, **names):
-    return f"{DATA_ROOT}/" + template.format(**names)
+    return f"{DATA_ROOT}/{template.format(**names)}"
 
 
 def raw_device_path(dataset, session, device):
@@ -171,9 +172,8 @@ def partner_output_path(system, dataset, session, device, partner):
 
 
 def submission_path(system, dataset, session, device, pid):
-    return f"{WORK}/enhanced/{system}/{dataset}/" + challenge.SUBMISSION_FILE.format(
-        session=session, device=device, pid=pid
-    )
+    name = challenge.SUBMISSION_FILE.format(session=session, device=device, pid=pid)
+    return f"{WORK}/enhanced/{system}/{dataset}/{name}"
 
 
 def validation_path(system, dataset):

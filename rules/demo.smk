@@ -10,5 +10,7 @@ if IS_DEMO:
             enhancement.demo.demo_files(DATA_ROOT),
         log:
             log_path("demo", "demo_data"),
+        conda:
+            "../environment.yml"
         script:
             "../workflow_scripts/make_demo_data.py"

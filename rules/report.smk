@@ -2,29 +2,8 @@
 # validation summary, and spectrograms of input, output and reference for a few
 # targets per dataset (`report_spectrograms`).
 
-from enhancement.manifest import spread
 
-
-def report_outputs():
-    """The validation summary as a table, and spectrogram figures of up to
-    `report_spectrograms` targets per dataset (spread over sessions and devices;
-    a figure per target would be a matplotlib job per file, and a report no one reads)."""
-    tables = [report_path(SYSTEM, d, "validation.html") for d in config["datasets"]]
-    figures = [
-        report_path(SYSTEM, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png")
-        for d in config["datasets"]
-        for t in spread(targets_in(d), config["report_spectrograms"])
-    ]
-    return tables + figures
-
-
-def reference_if_scored(wildcards):
-    """The clean reference of a target, where its dataset is scored (else none)."""
-    if wildcards.dataset not in EVALUATED:
-        return []
-    return reference_path(
-        wildcards.dataset, wildcards.session, wildcards.device, wildcards.pid
-    )
+include: "functions/report.smk"
 
 
 rule validation_table:
@@ -39,6 +18,8 @@ rule validation_table:
         ),
     log:
         log_path("report", "{system}/{dataset}/validation"),
+    conda:
+        "../environment.yml"
     script:
         "../workflow_scripts/validation_table.py"
 
@@ -62,5 +43,7 @@ rule spectrogram:
         ),
     log:
         log_path("report", "{system}/{dataset}/spectrograms/{session}.{device}.{pid}"),
+    conda:
+        "../environment.yml"
     script:
         "../workflow_scripts/spectrogram.py"

@@ -2,15 +2,7 @@
 # systems that share a rate share these files.
 
 
-def all_resampled(wildcards):
-    """The resampled device and enrolment files the configured system reads."""
-    devices = {device_input_path(s.dataset, s.session, d) for s, d in SESSION_DEVICES}
-    enrolments = {enrolment_input_path(t.dataset, t.pid) for t in TARGETS}
-    return sorted(devices | enrolments)
-
-
-def device_channels(wildcards):
-    return challenge.DEVICE_CHANNELS[wildcards.device]
+include: "functions/resample.smk"
 
 
 rule resample:
@@ -23,11 +15,13 @@ rule resample_device:
         raw_device_path("{dataset}", "{session}", "{device}"),
     output:
         resampled_device_path("{rate}", "{dataset}", "{session}", "{device}"),
+    log:
+        log_path("resample", "{rate}/{device}/{dataset}/{session}.{device}"),
+    conda:
+        "../environment.yml"
     params:
         expected_rate=RAW_RATE,
         expected_channels=device_channels,
-    log:
-        log_path("resample", "{rate}/{device}/{dataset}/{session}.{device}"),
     script:
         "../workflow_scripts/resample.py"
 
@@ -37,10 +31,12 @@ rule resample_enrolment:
         raw_enrolment_path("{dataset}", "{pid}"),
     output:
         resampled_enrolment_path("{rate}", "{dataset}", "{pid}"),
+    log:
+        log_path("resample", "{rate}/participant/{dataset}/{pid}"),
+    conda:
+        "../environment.yml"
     params:
         expected_rate=RAW_RATE,
         expected_channels=1,
-    log:
-        log_path("resample", "{rate}/participant/{dataset}/{pid}"),
     script:
         "../workflow_scripts/resample.py"

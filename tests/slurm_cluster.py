@@ -138,7 +138,7 @@ class SlurmCluster:
 
     # ---- up and down -------------------------------------------------------
 
-    def start(self, timeout: float = 60) -> "SlurmCluster":
+    def start(self, timeout: float = 60) -> SlurmCluster:
         if os.geteuid() != 0:
             raise ClusterUnavailable("not root: slurmctld, slurmd and munged need root here")
         install_packages()
@@ -176,7 +176,7 @@ class SlurmCluster:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
 
-    def __enter__(self) -> "SlurmCluster":
+    def __enter__(self) -> SlurmCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

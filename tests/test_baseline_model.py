@@ -116,6 +116,7 @@ def test_speaker_embedding_once_equals_forward(tiny) -> None:
 # -- (c) full-size aria / ha against upstream -------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("device", ["aria", "ha"])
 def test_full_size(device: str) -> None:
     if not SHARED_FIXTURE.is_dir():

@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-
 from conftest import Snakemake
+
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
+
+pytestmark = pytest.mark.slow
 
 TARGETS = targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)
 STEMS = [f"{t.session}.{t.device}.{t.pid}" for t in TARGETS]

@@ -7,7 +7,6 @@ import pytest
 from enhancement.plugins import BUILTIN_PLUGIN_DIR, PluginError, load_plugins, plugin_dirs
 from enhancement.registry import enhancement_options, enhancement_sources
 
-
 PLUGIN = """
 from enhancement.registry import register_enhancement
 
@@ -56,7 +55,7 @@ def test_plugins_import_from_any_spelling_of_the_folder(tmp_path, clean_registry
     monkeypatch.chdir(tmp_path)
     given = {"absolute": str(folder), "trailing_slash": f"{folder}/", "relative": "my_plugins"}[spelling]
     load_plugins(plugin_dirs({"ECHIPLUGINS": given}))
-    assert enhancement_options[name]((2.0)).gain == 2.0
+    assert enhancement_options[name](2.0).gain == 2.0
     assert name + "_pkg" in enhancement_options
     assert enhancement_sources[name] == str(folder / "single.py")
     assert str(tmp_path) not in os.sys.path

@@ -9,7 +9,6 @@ observed line is recorded; the last test checks tests/README.md against them
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import re
@@ -25,9 +24,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-
 from conftest import REPO, Snakemake
+
 from enhancement.submission import Expected, problems_of
+
+pytestmark = pytest.mark.slow
 
 README = REPO / "tests" / "README.md"
 OBSERVED: dict[str, tuple[str, str]] = {}  # case -> (test, observed line)

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
+from slurm_cluster import ClusterUnavailable, SlurmCluster
+
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
-from slurm_cluster import ClusterUnavailable, SlurmCluster
+
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 NAME = "gpu_passthrough"
 # The validated submission, every file named (as `all` does, so a deleted one is

@@ -42,6 +42,11 @@ def test_missing_yaml_says_where_it_looked(tmp_path):
 def test_load_reads_rate_and_resources(tmp_path):
     args = load_args(yaml_file(tmp_path, "name: x\nargs: {gain: 2}\nsample_rate: 48000\nresources: {gpu: 1}\n"))
     assert (args.name, args.args, args.sample_rate, args.resources) == ("x", {"gain": 2}, 48000, {"gpu": 1})
+    # any resource name passes through: placement keys of the SLURM executor among them
+    placed = load_args(yaml_file(tmp_path, "name: x\nresources: {slurm_partition: gpu, slurm_extra: '--qos=high',"
+                                           " constraint: h100, mem_mb: 8000, my_licence: 2}\n")).resources
+    assert placed == {"slurm_partition": "gpu", "slurm_extra": "--qos=high", "constraint": "h100",
+                      "mem_mb": 8000, "my_licence": 2}
     assert load_args(yaml_file(tmp_path, "name: x\n")).sample_rate == 16000
 
 
@@ -51,7 +56,11 @@ def test_load_reads_rate_and_resources(tmp_path):
     ("name: x\nsample_rate: fast\n", "'sample_rate' must be a positive integer"),
     ("name: [x\n", "is not valid YAML"),
     ("- 1\n", "must be a mapping"),
-    ("name: x\nresources: {gpus: 1}\n", "'resources' must be a mapping with keys among"),
+    ("name: x\nresources: [gpu]\n", "'resources' must be a mapping of resource names to values"),
+    ("name: x\nresources: {gpu: -1}\n", r"resources.gpu must be a whole number \(0, 1, ...\), got -1"),
+    ("name: x\nresources: {runtime: 1.5}\n", r"resources.runtime must be a whole number"),
+    ("name: x\nresources: {slurm_extra: {qos: high}}\n", "resources.slurm_extra must be a string or a number"),
+    ("name: x\nresources: {'bad key': 1}\n", "resources key 'bad key' is not a valid resource name"),
     ("!!python/object/apply:os.system ['true']\n", "is not valid YAML"),
 ])
 def test_bad_yaml_names_the_file(tmp_path, text, expected):

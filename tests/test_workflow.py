@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
-
 from conftest import REPO
+
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
 
@@ -71,6 +72,7 @@ def test_submission_files_are_the_enhance_outputs_by_seat_order(passthrough_run)
         assert os.path.samefile(submission(passthrough_run, "passthrough", t), linked)
 
 
+@pytest.mark.slow
 def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finished):
     path = submission(finished.workdir, "passthrough", TARGETS[0])
     before = path.read_bytes()
@@ -82,6 +84,7 @@ def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finishe
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     partner_output(finished.workdir, "passthrough", "dev_02", "ha", 2).unlink()
     assert finished.planned_jobs() == {"enhance": 1, "submission_file": 3, "validate_submission": 1,
@@ -90,6 +93,7 @@ def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     raw = finished.workdir / "demo_data/ha/dev/dev_02.ha.wav"
     later = time.time() + 5
@@ -100,6 +104,7 @@ def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     }
 
 
+@pytest.mark.slow
 def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     """Seats 2 and 4 of dev_02 swap pids: every input file is the same, only the
     partner order differs, and both dev_02 jobs (aria, ha) must run again."""
@@ -119,6 +124,7 @@ def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
 
 
+@pytest.mark.slow
 def test_session_names_that_differ_only_in_dash_and_underscores_work_side_by_side(snakemake, workdir):
     """dev-02 and dev__02 (one rule per session once collided on both)."""
     data = workdir / "data"
@@ -154,6 +160,7 @@ def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, demo_data):
     """The same rules, --list-rules and rule graph for 2 sessions and for 400."""
     few = workdir / "few"
@@ -172,6 +179,7 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, 
     assert planned["enhance"] == 800 and planned["submission_file"] == 2400
 
 
+@pytest.mark.slow
 def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
     planned = finished.planned_jobs("--config", "enhancement_name=example")
     assert planned == {"enhance": 3, "submission_file": 9, "validate_submission": 1, "all": 1,
@@ -191,6 +199,7 @@ def most_running_at_once(snakemake_log: str, rule_prefix: str) -> int:
     return most
 
 
+@pytest.mark.slow
 def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemake):
     result = snakemake("resample", cores=2)
     work = snakemake.workdir / "work"
@@ -201,6 +210,7 @@ def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemak
     assert most_running_at_once(result.stderr, "resample_") == 2
 
 
+@pytest.mark.slow
 def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
     # each demo enhance job asks for mem_mb = 1024 + 4 x its inputs' MB (a little over
     # 1024), so a budget of 1100 lets one run at a time while 4 cores run the rest
@@ -213,6 +223,7 @@ def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
     assert len(list((snakemake.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9
 
 
+@pytest.mark.slow
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
@@ -242,6 +253,7 @@ class Scaled(Enhancement):
 """
 
 
+@pytest.mark.slow
 def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
     folder = tmp_path / "elsewhere" / "my_plugins"
     folder.mkdir(parents=True)
@@ -258,12 +270,14 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
     assert not (work / "enhanced/scaled/dev/dev_03.aria.P305.wav").exists()
 
 
+@pytest.mark.slow
 def test_seed_style_echiplugins_export_runs_example(snakemake):
     env = {"ECHIPLUGINS": str(REPO / "enhancement_plugins")}
     snakemake("--config", "enhancement_name=example", "devices=[aria]", env=env)
     assert len(list((snakemake.workdir / "work/enhanced/example/dev").glob("*.wav"))) == 6
 
 
+@pytest.mark.slow
 def test_unknown_config_key_is_named(snakemake):
     result = snakemake("--config", "enhancment_name=example", "--dry-run", check=False)
     assert result.returncode != 0
@@ -271,6 +285,7 @@ def test_unknown_config_key_is_named(snakemake):
     assert "enhancment_name" in text and "Additional properties" in text
 
 
+@pytest.mark.slow
 def test_unknown_system_lists_the_known_ones(snakemake):
     result = snakemake("--config", "enhancement_name=nosuch", "enhance_args=passthrough", check=False)
     assert result.returncode != 0
@@ -285,6 +300,7 @@ def test_lint_is_clean():
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tmp_path):
     folder = tmp_path / "plugins48"
     folder.mkdir()
@@ -300,6 +316,7 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 384000
 
 
+@pytest.mark.slow
 def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     """The registered baseline through the workflow, with the small fixture model
     (7 channels: the Aria recordings), twice: byte-identical submissions."""
