@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +44,17 @@ def write_dataset(root: Path, sessions: int, seconds: float) -> int:
             target.hardlink_to(template / "enrol.wav")
     (root / "metadata" / "sessions.dev.csv").write_text("\n".join(rows) + "\n")
     return sessions * 2 * 3
+
+
+def workflow_shape(workdir: Path, *config: str) -> tuple[int, int]:
+    """(rules Snakemake knows, jobs of a run from scratch): --list-rules and the
+    job stats of a --forceall dry run."""
+    base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
+    rules = subprocess.run([*base, "--list-rules", *config], capture_output=True, text=True, check=True).stdout
+    dry = subprocess.run([*base, "--cores", "2", "--dry-run", "--forceall", *config], capture_output=True,
+                         text=True, check=True)
+    total = re.search(r"^total\s+(\d+)\s*$", dry.stdout + dry.stderr, re.M)
+    return len(rules.split()), int(total[1]) if total else -1
 
 
 def timed(workdir: Path, *args: str, repeat: int = 3) -> float:
@@ -79,8 +92,10 @@ def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
     noop = timed(scratch, "--cores", "2", *config)
     dry = timed(scratch, "--cores", "2", "--dry-run", *config)
     bare = timed(scratch, "--version")
+    rules, jobs = workflow_shape(scratch, *config)
     print(f"\n{sessions} sessions x 2 devices -> {targets} targets "
           f"({2 * sessions} enhance jobs); {seconds} s recordings")
+    print(f"  rules {rules}, jobs of a run from scratch {jobs}")
     print(f"  full run {'(what was missing)' if reused else '(every job)'} {full:8.1f} s")
     print(f"  no-op re-run         {noop:8.2f} s   (median of 3)")
     print(f"  no-op dry run        {dry:8.2f} s")
