@@ -52,7 +52,7 @@ def plugin_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
     return dirs
 
 
-def _modules_in(folder: Path) -> list[tuple[str, Path, bool]]:
+def plugin_modules(folder: Path) -> list[tuple[str, Path, bool]]:
     """(name, file, is_package) for each importable module of ``folder``."""
     found = []
     for entry in sorted(folder.iterdir()):
@@ -119,7 +119,7 @@ def load_plugins(dirs: Iterable[Path] | None = None) -> list[ModuleType]:
     modules = []
     for folder in plugin_dirs() if dirs is None else dirs:
         folder = Path(folder).resolve()
-        for name, file, is_package in _modules_in(folder):
+        for name, file, is_package in plugin_modules(folder):
             modules.append(import_plugin_module(folder, name, file, is_package))
             log.debug("imported plugin module %s", file)
     return modules

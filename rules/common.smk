@@ -1,6 +1,7 @@
 # Config, the sessions manifest and the path functions every stage uses.
 # Each stage's own input functions live beside its rules.
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,12 +22,34 @@ from enhancement.manifest import (
 )
 from enhancement.plugins import PluginError, plugin_dirs
 from enhancement.system_args import ArgsError, find_args_yaml, load_args
+from enhancement.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
 
+
+def refuse_markup(value, what):
+    """Paths reach report.html inside HTML, and inside JSON in a <script>, where
+    Snakemake does not escape them: refuse the characters that would be markup
+    or end a quoted attribute or string there (and control characters, which
+    no sane folder name needs)."""
+    bad = sorted({c for c in str(value) if c in "<>\"'`" or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        raise WorkflowError(
+            f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which the HTML report "
+            "would take as markup; use a folder name without them (or a symbolic link to it)"
+        )
+    return value
+
+
+def config_folder(key):
+    """A folder of the config: `~` expanded (Snakemake does not), a trailing
+    separator dropped, markup refused."""
+    return refuse_markup(os.path.expanduser(config[key]).rstrip(os.sep), key)
+
+
 DEMO_ROOT = "demo_data"
-DATA_ROOT = config["data_root"].rstrip("/")
-WORK = config["work_dir"].rstrip("/")
+DATA_ROOT = config_folder("data_root")
+WORK = config_folder("work_dir")
 IS_DEMO = Path(DATA_ROOT).resolve() == Path(DEMO_ROOT).resolve()
 
 
@@ -50,8 +73,13 @@ check_writable(WORK)
 
 SYSTEM = config["enhancement_name"]
 try:
-    ARGS_YAML = find_args_yaml(config.get("enhance_args") or SYSTEM, plugin_dirs())
+    ARGS_YAML = refuse_markup(
+        find_args_yaml(config.get("enhance_args") or SYSTEM, plugin_dirs()),
+        "enhance_args",
+    )
     SYSTEM_ARGS = load_args(ARGS_YAML)
+    # a change to the system's code re-runs its enhance jobs (a parameter of theirs)
+    SYSTEM_CODE = code_fingerprint(system_code_files(SYSTEM, plugin_dirs()))
 except (ArgsError, PluginError) as exc:
     raise WorkflowError(str(exc)) from None
 RATE = SYSTEM_ARGS.sample_rate
@@ -200,6 +228,21 @@ def report_path(system, dataset, name):
 
 def log_path(stage, name):
     return f"{WORK}/logs/{stage}/{name}.log"
+
+
+def file_signature(path):
+    """Size and modification time of a raw input: a job carrying it as a
+    parameter re-runs when the file is replaced, even by an older one (cp -p,
+    rsync -a, tar x), which Snakemake's 'input newer than output' misses. The
+    demo's files are the generator's output, so they are named by it (they do
+    not exist yet when the first run is planned)."""
+    if IS_DEMO:
+        return f"demo {DEMO_CODE}"
+    stat = os.stat(path)
+    return f"{stat.st_size} bytes, mtime {stat.st_mtime_ns} ns"
+
+
+DEMO_CODE = code_fingerprint([Path(enhancement.demo.__file__)])
 
 
 # ---- inputs that must exist before anything runs -------------------------------

@@ -30,5 +30,7 @@ rule enhance:
         pids=partners_of,
         raw_device=raw_device_of,
         system=SYSTEM,
+        system_code=SYSTEM_CODE,
+        raw_inputs=raw_inputs_signature,
     script:
         "../workflow_scripts/enhance.py"

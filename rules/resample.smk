@@ -22,6 +22,7 @@ rule resample_device:
     params:
         expected_rate=RAW_RATE,
         expected_channels=device_channels,
+        source=raw_device_signature,
     script:
         "../workflow_scripts/resample.py"
 
@@ -38,5 +39,6 @@ rule resample_enrolment:
     params:
         expected_rate=RAW_RATE,
         expected_channels=1,
+        source=raw_enrolment_signature,
     script:
         "../workflow_scripts/resample.py"

@@ -117,6 +117,109 @@ def test_manifest_errors(case, run, data, request):
     assert not (run.workdir / "work" / "enhanced").exists()
 
 
+# ---- round 2 (issue 14), the workflow: the report, staleness, names -----------
+
+MARKUP_CASES = {
+    # S2: breaks out of the JSON Snakemake's report embeds in <script>
+    "config: data_root with </script> (report)": (
+        "data_root=data/</script><img src=x onerror=alert(1)>", ("data_root", "contains '<', '>'", "markup")),
+    # S1: a reStructuredText directive, were data_root pasted into the report's description
+    "config: data_root with a newline and a directive (report)": (
+        "data_root=data\n\n.. include:: /etc/hostname\n", ("data_root", "contains '\\n'", "markup")),
+    "config: work_dir with a quote (report)": (
+        "work_dir=work\" onmouseover=alert(1) x=\"", ("work_dir", "contains '\"'", "markup")),
+}
+
+
+@pytest.mark.parametrize("case", MARKUP_CASES)
+def test_values_that_would_be_markup_in_the_report_are_refused_before_anything_runs(case, run, request):
+    setting, needles = MARKUP_CASES[case]
+    result = run("--config", NO_SCORES, setting, check=False)
+    assert result.returncode != 0
+    observe(case, request, output_of(result), *needles)
+    # nothing written: no work_dir, no folder of the odd name
+    assert {p.name for p in run.workdir.iterdir()} <= {"data", ".snakemake"}
+    assert {p.name for p in (run.workdir / "data").iterdir()} == {"aria", "ha", "metadata", "participant", "ref"}
+
+
+PLUGIN_V1 = '''
+from enhancement.builtins import Passthrough
+from enhancement.registry import register_enhancement
+
+@register_enhancement("edited")
+class Edited(Passthrough):
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        return super().process_session(device_audio, device_fs, spkid_audio, spkid_fs, kwargs) * 0.5
+'''
+
+
+def test_editing_the_systems_code_reruns_its_enhance_jobs_only(finished, tmp_path, request):
+    """P14: a changed plugin re-runs its system's enhance jobs (and what follows);
+    another plugin module of the folder changing does not."""
+    folder = plugin_folder(tmp_path, {"edited.py": PLUGIN_V1, "other.py": GOOD.format(name="other")})
+    (folder / "edited.yaml").write_text("name: edited\nargs: {}\n")
+    config = ("--config", NO_SCORES, "report_spectrograms=0", "enhancement_name=edited", "devices=[ha]")
+    env = {"ECHIPLUGINS": str(folder)}
+    finished(*config, env=env)
+    first = sf.read(finished.workdir / "work/enhanced/edited/dev/dev_02.ha.P301.wav", dtype="int16")[0]
+    (folder / "other.py").write_text((folder / "other.py").read_text() + "\n# an unrelated edit\n")
+    assert finished.planned_jobs(*config, env=env) == {}
+    (folder / "edited.py").write_text(PLUGIN_V1.replace("* 0.5", "* 0.25"))
+    result = finished(*config, "--dry-run", env=env)
+    observe("plugin: its code edited after a run (re-runs its jobs)", request, output_of(result),
+            "Params have changed since last execution")
+    assert finished.planned_jobs(*config, env=env) == {"enhance": 1, "submission_file": 3,
+                                                      "validate_submission": 1, "validation_table": 1, "all": 1}
+    finished(*config, env=env)
+    second = sf.read(finished.workdir / "work/enhanced/edited/dev/dev_02.ha.P301.wav", dtype="int16")[0]
+    assert np.abs(second.astype(int) * 2 - first).max() <= 2 and np.abs(second).max() > 0
+
+
+def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, request):
+    """A12: `cp -p` of another take: the new file is older than the outputs, and
+    Snakemake's 'input newer than output' alone would keep the old results."""
+    config = ("--config", NO_SCORES, "report_spectrograms=0", "data_root=data", "devices=[ha]")
+    run(*config)
+    raw = data / "ha/dev/dev_02.ha.wav"
+    before = raw.stat()
+    audio, rate = sf.read(raw, dtype="int16")
+    sf.write(raw, audio // 2, rate, subtype="PCM_16")
+    os.utime(raw, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600_000_000_000))  # an hour older
+    result = run(*config, "--dry-run")
+    observe("audio: recording replaced by an older file (cp -p; re-run)", request, output_of(result),
+            "Params have changed since last execution")
+    planned = run.planned_jobs(*config)
+    assert planned["resample_device"] == 1 and planned["enhance"] == 1, planned
+    run(*config)
+    out = sf.read(run.workdir / "work/enhanced/passthrough/dev/dev_02.ha.P301.wav", dtype="int16")[0]
+    resampled = sf.read(run.workdir / "work/resampled/16000/ha/dev/dev_02.ha.wav", dtype="int16")[0][:, 0]
+    assert np.array_equal(out, resampled)
+    assert np.abs(out).max() <= np.abs(audio).max() // 2 + 2
+
+
+def test_tilde_in_data_root_and_work_dir_is_the_home_folder(run, data, tmp_path, request):
+    """C12: `~/...` is expanded, not made into a folder named `~`."""
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.move(data, home / "data")
+    result = run("--config", NO_SCORES, "report_spectrograms=0", "data_root=~/data", "work_dir=~/work",
+                 "devices=[ha]", env={"HOME": str(home)})
+    observe("config: ~ in data_root and work_dir (expanded)", request, output_of(result), "steps (100%) done")
+    assert not (run.workdir / "~").exists()
+    assert len(list((home / "work/enhanced/passthrough/dev").glob("*.wav"))) == 3
+
+
+def test_sessions_named_alike_work_side_by_side(run, data, request):
+    """M11: dev-02 and dev__02 once collided on a rule name."""
+    for name in ("dev-02", "dev__02"):
+        for device in ("aria", "ha"):
+            shutil.copy(data / device / "dev" / f"dev_02.{device}.wav", data / device / "dev" / f"{name}.{device}.wav")
+    write_manifest(data, "dev-02,1,3,P301,P302,P303,P304\ndev__02,1,3,P301,P302,P303,P304\n")
+    result = run("--config", NO_SCORES, "report_spectrograms=0", "data_root=data")
+    observe("manifest: sessions dev-02 and dev__02 side by side", request, output_of(result), "steps (100%) done")
+    assert len(list((run.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 12
+
+
 # ---- broken audio: one --keep-going run over sessions broken differently ----
 
 AUDIO_SESSIONS = {

@@ -124,25 +124,6 @@ def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
 
 
-@pytest.mark.slow
-def test_session_names_that_differ_only_in_dash_and_underscores_work_side_by_side(snakemake, workdir):
-    """dev-02 and dev__02 (one rule per session once collided on both)."""
-    data = workdir / "data"
-    shutil.copytree(workdir / "demo_data", data)
-    for name in ("dev-02", "dev__02"):
-        for device in ("aria", "ha"):
-            shutil.copy(data / device / "dev" / f"dev_02.{device}.wav", data / device / "dev" / f"{name}.{device}.wav")
-    (data / "metadata" / "sessions.dev.csv").write_text(
-        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
-        "dev-02,1,3,P301,P302,P303,P304\ndev__02,1,3,P301,P302,P303,P304\n")
-    snakemake("--config", "data_root=data", "evaluate_datasets=[]", "report_spectrograms=0")
-    folder = workdir / "work/enhanced/passthrough/dev"
-    assert sorted(p.name for p in folder.glob("*.wav")) == sorted(
-        f"{s}.{d}.{p}.wav" for s in ("dev-02", "dev__02") for d, ps in (("aria", "P302 P303 P304"),
-                                                                          ("ha", "P301 P302 P304"))
-        for p in ps.split())
-
-
 def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
     """A data root with `sessions` sessions, every recording a hard link to one
     demo file (the DAG, not the audio, is what is measured)."""

@@ -35,3 +35,12 @@ def enrolment_inputs(wildcards):
 
 def raw_device_of(wildcards):
     return raw_device_path(wildcards.dataset, wildcards.session, wildcards.device)
+
+
+def raw_inputs_signature(wildcards):
+    """The raw device and enrolment files this job's audio comes from (read
+    directly at 48 kHz, or through the resampled copies)."""
+    raw = [raw_device_of(wildcards)] + [
+        raw_enrolment_path(wildcards.dataset, p) for p in partners_of(wildcards)
+    ]
+    return [file_signature(path) for path in raw]

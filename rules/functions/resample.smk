@@ -10,3 +10,13 @@ def all_resampled(wildcards):
 
 def device_channels(wildcards):
     return challenge.DEVICE_CHANNELS[wildcards.device]
+
+
+def raw_device_signature(wildcards):
+    return file_signature(
+        raw_device_path(wildcards.dataset, wildcards.session, wildcards.device)
+    )
+
+
+def raw_enrolment_signature(wildcards):
+    return file_signature(raw_enrolment_path(wildcards.dataset, wildcards.pid))
