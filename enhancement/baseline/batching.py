@@ -16,8 +16,8 @@ the estimate beside the measured peak.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import torch
 
@@ -27,8 +27,8 @@ __all__ = [
     "Plan",
     "Planner",
     "fixed_planner",
-    "memory_planner",
     "free_device_memory",
+    "memory_planner",
     "window_bytes",
     "working_sizes",
 ]

@@ -20,8 +20,9 @@ Differences from upstream's ``Baseline.process_session`` (same numbers otherwise
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -31,15 +32,15 @@ from enhancement.baseline.model import MCxTFGridNet
 __all__ = [
     "SAMPLE_RATE",
     "StftParams",
-    "stft",
-    "istft",
-    "plan_windows",
-    "overlap_add",
-    "window_samples",
-    "window_renderer",
-    "enhance_session",
-    "enhance_partners",
     "add_window",
+    "enhance_partners",
+    "enhance_session",
+    "istft",
+    "overlap_add",
+    "plan_windows",
+    "stft",
+    "window_renderer",
+    "window_samples",
 ]
 
 SAMPLE_RATE = 16000
@@ -56,7 +57,7 @@ class StftParams:
     win_length: int = 128
 
     @classmethod
-    def from_config(cls, stft_cfg: Mapping[str, Any]) -> "StftParams":
+    def from_config(cls, stft_cfg: Mapping[str, Any]) -> StftParams:
         """Build from a config's ``input.stft`` mapping; only a Hann window is supported."""
         window = stft_cfg.get("window", "hann")
         if window not in ("hann", "hanning", None):
@@ -106,8 +107,8 @@ def window_samples(
     sample_rate: int = SAMPLE_RATE,
 ) -> tuple[int, int]:
     """Window and stride in samples; the window is rounded up to whole STFT hops, as upstream."""
-    window = int(round(window_size_s * sample_rate))
-    stride = int(round(stride_s * sample_rate))
+    window = round(window_size_s * sample_rate)
+    stride = round(stride_s * sample_rate)
     rem = (window - params.n_fft) % params.hop_length
     if rem:
         window += params.hop_length - rem

@@ -28,7 +28,8 @@ Upstream's public layout is kept: ``forward(spec, spk, spk_lens)`` takes the STF
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F

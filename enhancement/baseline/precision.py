@@ -11,7 +11,7 @@ On CPU the settings have no effect: CPU float32 is always IEEE.
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
