@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:  # torch loads when the system is built, not when it is registered
     import torch
 
@@ -137,6 +135,8 @@ class BaselineEnhancement:
                 f"{self.ckpt_path!r}). Download it and set 'ckpt_path' under args in "
                 f"enhance_args/baseline.yaml. {_UPSTREAM_HINT}"
             )
+
+        import yaml
 
         with open(config_path, encoding="utf-8") as handle:
             config: dict[str, Any] = yaml.safe_load(handle) or {}
