@@ -17,7 +17,7 @@ import torch
 
 __all__ = ["PRECISIONS", "float32_mode"]
 
-# "float32": IEEE float32 everywhere (the default; equals the CPU result to ~1e-5 of peak).
+# "float32": IEEE float32 everywhere (the default; meant to equal the CPU result up to rounding).
 # "tf32": TF32 tensor cores for matmuls, convolutions and LSTMs (faster on Ampere and later,
 # ~10-bit mantissa products; its error is measured by benchmarks/bench_gpu.py).
 PRECISIONS = ("float32", "tf32")

@@ -58,7 +58,7 @@ class BaselineEnhancement:
             when called through :meth:`process_partners`); on CPU one at a time.
         memory_fraction: share of the free GPU memory (``torch.cuda.mem_get_info``, at the
             start of each call) the batches are planned for. Ignored on CPU.
-        precision: ``"float32"`` (IEEE float32, the default: equals the CPU result) or
+        precision: ``"float32"`` (IEEE float32, the default: the CPU's arithmetic) or
             ``"tf32"`` (TF32 tensor cores for matmuls, convolutions and LSTMs on CUDA:
             faster, less exact; no effect on CPU).
     """
