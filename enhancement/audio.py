@@ -172,14 +172,24 @@ def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int
     return written
 
 
-def read_channels_first(path: Path | str) -> tuple[np.ndarray, int]:
+def read_channels_first(path: Path | str, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Whole file as float32 ``[channels, frames]``, contiguous, read once.
 
     Filled block by block into one preallocated array, so the peak is the
-    session plus one block (no interleaved copy, no float64).
+    session plus one block (no interleaved copy, no float64). ``out``, when
+    given, is that array (same shape, float32): a file read again costs no
+    second copy.
     """
     info = audio_info(path)
-    audio = np.empty((info.channels, info.frames), dtype=np.float32)
+    if out is None:
+        audio = np.empty((info.channels, info.frames), dtype=np.float32)
+    elif out.shape != (info.channels, info.frames) or out.dtype != np.float32:
+        raise AudioError(
+            f"{path}: is now {info.channels} x {info.frames} frames, but the buffer to read "
+            f"it into is {out.dtype} {out.shape}; was the file replaced during the job?"
+        )
+    else:
+        audio = out
     filled = 0
     with sf.SoundFile(str(path)) as reader:
         for block in reader.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):

@@ -1,7 +1,8 @@
 """One enhance job: a (dataset, session, device) through one system, all partners.
 
 The device audio and the system are loaded once per job; ``process_session``
-is called once per partner. Every output is checked before it is written
+is called once per partner, or ``process_partners`` once for all of them when
+the system has it. Every output is checked before it is written
 (atomically), so a misbehaving plugin fails loudly instead of producing a
 submission that only the evaluation would reject.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,20 +131,11 @@ def enhance_session_device(
     log.info("%s: loaded %s (%d ch, %.1f s at %d Hz) in %.1f s", target.label(), device_wav,
              audio.shape[0], audio.shape[1] / fs, fs, time.perf_counter() - started)
 
-    for pid, out_path in outputs.items():
+    started = time.perf_counter()
+    for pid, result in partner_outputs(system, enhancement_name, target, device_audio, fs,
+                                       enrolment_wavs, list(outputs), device_wav):
         where = target.label(pid)
-        enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
-        started = time.perf_counter()
-        try:
-            result = system.process_session(
-                device_audio, fs, torch.from_numpy(enrolment[:1]), enrol_fs,
-                kwargs={"dataset": target.dataset, "session": target.session,
-                        "device": target.device, "pid": pid},
-            )
-        except Exception as exc:
-            raise SystemFailed(
-                f"{enhancement_name}.process_session failed for {where}: {type(exc).__name__}: {exc}"
-            ) from exc
+        out_path = outputs[pid]
         samples = to_submission_samples(result, expected, enhancement_name, where)
         write_pcm16_atomically(out_path, samples, OUTPUT_RATE)
         log.info("%s: wrote %s (%.1f s of audio in %.1f s)", where, out_path,
@@ -150,3 +143,64 @@ def enhance_session_device(
         # Let go of this output before the next partner's is made: one whole-session
         # output (140 MB at 36 minutes) fewer at the job's peak.
         del result, samples
+        started = time.perf_counter()
+
+
+def partner_outputs(
+    system: Any,
+    name: str,
+    target: SessionDevice,
+    device_audio: Any,
+    fs: int,
+    enrolment_wavs: Mapping[str, Path | str],
+    pids: list[str],
+    device_wav: Path | str,
+) -> Iterator[tuple[str, Any]]:
+    """Yield ``(pid, output)`` for each partner, in ``pids`` order.
+
+    A system with a ``process_partners`` method gets all partners in one call (it may batch
+    them); otherwise ``process_session`` is called per partner. Every call sees the device
+    audio as read: if a call (or the output check, through an output that is a view of the
+    session) changed it in place, it is read again from ``device_wav`` into the same buffer
+    before the next call, with a warning. Consume each output before asking for the next.
+    """
+    import torch
+
+    context = {"dataset": target.dataset, "session": target.session, "device": target.device}
+    partners = getattr(system, "process_partners", None)
+    if callable(partners):
+        enrolments = {}
+        for pid in pids:
+            enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
+            enrolments[pid] = (torch.from_numpy(enrolment[:1]), enrol_fs)
+        try:
+            results = partners(device_audio, fs, enrolments, kwargs=context)
+        except Exception as exc:
+            raise SystemFailed(f"{name}.process_partners failed for {target.label()}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        del enrolments
+        if not isinstance(results, Mapping) or set(pids) - set(results):
+            got = sorted(map(str, results)) if isinstance(results, Mapping) else type(results)
+            raise OutputError(f"{name}.process_partners returned {got} for {target.label()}; "
+                              f"expected a dict with an output for each of {pids}")
+        results = dict(results)
+        for pid in pids:
+            yield pid, results.pop(pid)
+        return
+
+    session = device_audio.numpy()  # the same memory, viewed as numpy
+    checksum = zlib.crc32(session)
+    for pid in pids:
+        enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
+        try:
+            result = system.process_session(device_audio, fs, torch.from_numpy(enrolment[:1]),
+                                            enrol_fs, kwargs={**context, "pid": pid})
+        except Exception as exc:
+            raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        yield pid, result
+        del result
+        if pid != pids[-1] and zlib.crc32(session) != checksum:
+            log.warning("%s: %s changed the device audio in place; reading %s again for the "
+                        "next partner", target.label(pid), name, device_wav)
+            read_channels_first(device_wav, out=session)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
@@ -20,7 +20,9 @@ import soundfile as sf
 import torch
 import yaml
 
+from enhancement.baseline.batching import fixed_planner, memory_planner, window_bytes
 from enhancement.baseline.inference import (
+    enhance_partners,
     enhance_session,
     overlap_add,
     plan_windows,
@@ -28,7 +30,7 @@ from enhancement.baseline.inference import (
     window_renderer,
     window_samples,
 )
-from enhancement.baseline.model import MCxTFGridNet, build_model
+from enhancement.baseline.model import GridBlock, MCxTFGridNet, build_model
 from enhancement.baseline.system import BaselineEnhancement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,3 +252,174 @@ def test_system_tiny_session(tmp_path: Path, tiny, caplog: pytest.LogCaptureFixt
     model = next(iter(system._cache.values())).model
     system.process_session(audio[:, :8000], 16000, enrol, 16000, context)
     assert next(iter(system._cache.values())).model is model and len(system._cache) == 1
+
+
+# -- (f) block attention across block boundaries ----------------------------------------------
+
+
+def _random_block(seed: int = 0) -> GridBlock:
+    """A small GridBlock with every parameter random (norm gains included)."""
+    torch.manual_seed(seed)
+    block = GridBlock(emb_dim=8, emb_ks=4, emb_hs=1, hidden_channels=6, n_head=2,
+                      qk_output_channel=4).eval()
+    with torch.no_grad():
+        for param in block.parameters():
+            param.copy_(0.5 * torch.randn_like(param))
+        for norm in (block.attn_norm_Q, block.attn_norm_K, block.attn_norm_V):
+            norm.act.weight.copy_(torch.tensor([0.1, 0.3]))
+    return block
+
+
+def _full_attention(block: GridBlock, x: torch.Tensor) -> torch.Tensor:
+    """Upstream's way, ``[B, C, T, F]``: full T x T scores, a lower-triangular mask, softmax."""
+    batch, channels, n_t, n_f = x.shape
+    heads = block.n_head
+    q = block.attn_norm_Q(block.attn_conv_Q(x))  # [B, H, E, T, F]
+    k = block.attn_norm_K(block.attn_conv_K(x))
+    v = block.attn_norm_V(block.attn_conv_V(x))
+    q = q.transpose(2, 3).reshape(batch * heads, n_t, -1)  # (E, F) flattened per frame
+    k = k.transpose(2, 3).reshape(batch * heads, n_t, -1)
+    v_shape = v.transpose(2, 3).shape
+    v = v.transpose(2, 3).reshape(batch * heads, n_t, -1)
+    scores = q @ k.transpose(1, 2) / q.shape[-1] ** 0.5
+    future = ~torch.tril(torch.ones(n_t, n_t, dtype=torch.bool))
+    weights = torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
+    mixed = (weights @ v).reshape(v_shape).transpose(2, 3).reshape(batch, channels, n_t, n_f)
+    return block.attn_concat_proj(mixed) + x
+
+
+@pytest.mark.parametrize("q_block, k_block", [(8, 3), (5, 5), (4, 7), (1, 2), (64, 64)])
+def test_block_attention_equals_full_attention(q_block: int, k_block: int) -> None:
+    """Several query blocks x several key blocks (diagonal, partial and skipped blocks)."""
+    block = _random_block()
+    x = torch.randn(2, 8, 23, 5, generator=torch.Generator().manual_seed(1))
+    block.query_block, block.key_block, block.feature_frames = q_block, k_block, 3
+    with torch.inference_mode():
+        expected = _full_attention(block, x)
+        h = x.permute(0, 2, 3, 1).contiguous()
+        block._attention_(h)
+    got = h.permute(0, 3, 1, 2)
+    assert not torch.allclose(expected, x, atol=1e-2)  # the attention did change something
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+
+
+def test_block_attention_is_causal() -> None:
+    """Changing a later frame never changes an earlier frame's output, across blocks."""
+    block = _random_block(2)
+    block.query_block, block.key_block = 4, 3
+    x = torch.randn(1, 17, 5, 8, generator=torch.Generator().manual_seed(3))
+    y = x.clone()
+    y[:, 11] += 1.0
+    with torch.inference_mode():
+        block._attention_(x)
+        block._attention_(y)
+    torch.testing.assert_close(x[:, :11], y[:, :11], rtol=0, atol=0)
+    assert not torch.allclose(x[:, 11:], y[:, 11:])
+
+
+# -- (g) batching: windows and partners together equal one at a time ---------------------------
+
+
+def _partners(enrol: torch.Tensor) -> list[torch.Tensor]:
+    """Three enrolments of different lengths that give clearly different outputs (the tiny
+    model: 1.8 % and 2.6 % of the peak apart from the first): itself, louder, noise."""
+    noise = 0.3 * torch.randn(1, enrol.shape[1] * 2 // 3, generator=torch.Generator().manual_seed(0))
+    return [enrol, 4 * enrol[:, : enrol.shape[1] * 5 // 6], noise]
+
+
+def test_tiny_batched_equals_one_by_one(tiny) -> None:
+    model, audio, enrol = tiny
+    enrolments = _partners(enrol)
+    one_by_one = [enhance_session(model, audio, e, 3, 2) for e in enrolments]
+    calls: list[tuple[int, int]] = []
+    batched = enhance_partners(model, audio, enrolments, 3, 2, lambda i, n: calls.append((i, n)),
+                               planner=fixed_planner(5))
+    assert calls == [(5, 12), (9, 12), (12, 12)]  # 9 full windows in 5 + 4, 3 last ones
+    for got, ref in zip(batched, one_by_one):
+        _assert_close(got.numpy(), ref.numpy())
+    _assert_close(batched[0].numpy(), np.load(DATA / "tiny_expected_session.npy"))
+    peak = float(batched[0].abs().max())
+    for other in batched[1:]:  # a mix-up of partners' embeddings would not pass
+        assert float((other - batched[0]).abs().max()) > 100 * REL_TOL * peak
+
+
+def test_tiny_memory_planner_batches_and_splits_blocks(tiny) -> None:
+    """A budget that holds a few windows: several per call, attention in several blocks."""
+    model, audio, enrol = tiny
+    n_frames = 48000 // 64 + 1
+    budget = 9 * window_bytes(model, n_frames, 65)
+    planner = memory_planner(model, budget, 65)
+    plan = planner(n_frames, 9)
+    assert 1 < plan.batch < 9
+    assert plan.query_block is not None and plan.query_block < n_frames
+    assert plan.key_block is not None and plan.key_block < n_frames  # several key blocks too
+    assert memory_planner(model, 100 * budget, 65)(n_frames, 9).batch == 9
+    assert memory_planner(model, 1, 65)(n_frames, 9).batch == 1
+    enrolments = _partners(enrol)
+    batched = enhance_partners(model, audio, enrolments, 3, 2, planner=planner)
+    for got, e in zip(batched, enrolments):
+        _assert_close(got.numpy(), enhance_session(model, audio, e, 3, 2).numpy())
+    before = [(b.query_block, b.key_block, b.intra_positions) for b in model.gridnets]
+    assert before == [(4096, 1024, 1 << 15)] * len(model.gridnets)  # restored after the run
+
+
+def test_full_size_batched_equals_reference() -> None:
+    if not SHARED_FIXTURE.is_dir():
+        pytest.skip(f"full-size reference fixture not found at {SHARED_FIXTURE}")
+    model = _load_model(SHARED_FIXTURE / "aria_config.yaml", SHARED_FIXTURE / "aria_random_init.pt")
+    audio = _read(SHARED_FIXTURE / "aria_input.wav")
+    enrol = _read(SHARED_FIXTURE / "aria_enrolment.wav")
+    other = enrol.flip(-1)
+    first, second = enhance_partners(model, audio, [enrol, other], 4, 3, planner=fixed_planner(8))
+    _assert_close(first.numpy(), np.load(SHARED_FIXTURE / "aria_expected_session.npy"))
+    _assert_close(second.numpy(), enhance_session(model, audio, other, 4, 3).numpy())
+
+
+def test_system_process_partners(tmp_path: Path, tiny, caplog: pytest.LogCaptureFixture) -> None:
+    _, audio, enrol = tiny
+    shutil.copy(DATA / "tiny_config.yaml", tmp_path / "aria_config.yaml")
+    shutil.copy(DATA / "tiny_random.pt", tmp_path / "aria_baseline.pt")
+    system = BaselineEnhancement(str(tmp_path / "{device}_config.yaml"),
+                                 str(tmp_path / "{device}_baseline.pt"), window_size=3, stride=2,
+                                 batch_windows=4)
+    enrolments = dict(zip(["P1", "P2", "P3"], ((e, 16000) for e in _partners(enrol))))
+    context = {"dataset": "dev", "session": "dev_02", "device": "aria"}
+    with caplog.at_level(logging.INFO, logger="enhancement.baseline.system"):
+        out = system.process_partners(audio, 16000, enrolments, context)
+    assert list(out) == ["P1", "P2", "P3"]
+    assert "dev_02.aria.P1+P2+P3: window 12/12" in caplog.messages
+    for pid, (e, _) in enrolments.items():
+        assert out[pid].dtype == torch.float32 and out[pid].shape == (audio.shape[1],)
+        single = system.process_session(audio, 16000, e, 16000, {**context, "pid": pid})
+        _assert_close(out[pid].numpy(), single.numpy())
+    with pytest.raises(ValueError, match="16000"):
+        system.process_partners(audio, 16000, {"P1": (enrol, 48000)}, context)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"batch_windows": 0}, "batch_windows must be at least 1"),
+    ({"memory_fraction": 1.5}, r"memory_fraction must be in \(0, 1\]"),
+    ({"precision": "bf16"}, "precision must be one of float32, tf32; got 'bf16'"),
+])
+def test_system_rejects_bad_options(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        BaselineEnhancement("c.yaml", "w.pt", **kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error where CUDA is absent")
+def test_system_cuda_without_cuda_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="torch_device 'cuda' but torch sees no CUDA device"):
+        BaselineEnhancement("c.yaml", "w.pt", torch_device="cuda")
+
+
+def test_float32_mode_sets_and_restores_backends() -> None:
+    from enhancement.baseline.precision import float32_mode
+
+    saved = torch.backends.cudnn.rnn.fp32_precision
+    with float32_mode("float32"):
+        assert torch.backends.cudnn.rnn.fp32_precision == "ieee"
+        assert torch.backends.cudnn.conv.fp32_precision == "ieee"
+        assert torch.backends.cuda.matmul.fp32_precision == "ieee"
+    assert torch.backends.cudnn.rnn.fp32_precision == saved
+    with float32_mode("tf32"):
+        assert torch.backends.cuda.matmul.fp32_precision == "tf32"

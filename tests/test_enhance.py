@@ -145,3 +145,78 @@ def test_each_output_is_released_before_the_next_partner_is_processed(tmp_path, 
     job = make_job(tmp_path)
     enhance_session_device(**job, enhancement_name="fresh", args_yaml=args)
     assert len(previous) == 3 and all(p.exists() for p in job["outputs"].values())
+
+
+def test_process_partners_is_preferred_and_called_once(tmp_path, clean_registry):
+    from enhancement.registry import register_enhancement
+
+    calls = []
+
+    @register_enhancement("together")
+    class Together:
+        def process_session(self, *args, **kwargs):
+            raise AssertionError("process_session must not be called when process_partners exists")
+
+        def process_partners(self, device_audio, device_fs, enrolments, kwargs=None):
+            calls.append((sorted(enrolments), kwargs))
+            assert all(fs == 16000 and audio.shape == (1, 16000) for audio, fs in enrolments.values())
+            return {pid: device_audio[0] * gain for pid, gain in zip("ABC", (0.5, 0.25, 0.125))}
+
+    args = tmp_path / "together.yaml"
+    args.write_text("name: together\n")
+    job = make_job(tmp_path)
+    enhance_session_device(**job, enhancement_name="together", args_yaml=args)
+    assert calls == [(["A", "B", "C"], {"dataset": "dev", "session": "s1", "device": "aria"})]
+    channel0 = sf.read(tmp_path / "dev16.wav", dtype="float32")[0][:, 0]
+    for pid, gain in zip("ABC", (0.5, 0.25, 0.125)):
+        written = sf.read(job["outputs"][pid], dtype="float32")[0]
+        assert np.abs(written - gain * channel0).max() <= 1 / 32768
+
+
+def test_process_partners_missing_pid_and_failure_name_the_target(tmp_path, clean_registry):
+    from enhancement.registry import register_enhancement
+
+    @register_enhancement("short")
+    class Short:
+        def process_session(self, *args, **kwargs):
+            raise AssertionError("not used")
+
+        def process_partners(self, device_audio, device_fs, enrolments, kwargs=None):
+            if kwargs["session"] == "boom":
+                raise RuntimeError("no memory left")
+            return {"A": device_audio[0], "C": device_audio[0]}
+
+    args = tmp_path / "short.yaml"
+    args.write_text("name: short\n")
+    job = make_job(tmp_path)
+    with pytest.raises(OutputError, match=r"short.process_partners returned \['A', 'C'\] for dataset "
+                       r"dev, session s1, device aria; expected .* each of \['A', 'B', 'C'\]"):
+        enhance_session_device(**job, enhancement_name="short", args_yaml=args)
+    assert not any(p.exists() for p in job["outputs"].values())
+    job["target"] = SessionDevice("dev", "boom", "aria")
+    with pytest.raises(SystemFailed, match="short.process_partners failed for dataset dev, session "
+                       "boom, device aria: RuntimeError: no memory left"):
+        enhance_session_device(**job, enhancement_name="short", args_yaml=args)
+
+
+def test_each_partner_sees_the_device_audio_as_read(tmp_path, clean_registry, caplog):
+    """A plugin that changes its input in place does not change what the next partner gets."""
+    from enhancement.registry import register_enhancement
+
+    seen = []
+
+    @register_enhancement("scribbler")
+    class Scribbler:
+        def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+            seen.append(device_audio.clone())
+            device_audio.mul_(0.5)  # the bug under test
+            return device_audio[0].clone()
+
+    args = tmp_path / "scribbler.yaml"
+    args.write_text("name: scribbler\n")
+    job = make_job(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        enhance_session_device(**job, enhancement_name="scribbler", args_yaml=args)
+    assert len(seen) == 3
+    assert torch.equal(seen[0], seen[1]) and torch.equal(seen[0], seen[2])
+    assert caplog.text.count("scribbler changed the device audio in place; reading") == 2

@@ -20,23 +20,27 @@ Differences from upstream's ``Baseline.process_session`` (same numbers otherwise
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 
+from enhancement.baseline.batching import Planner, fixed_planner, working_sizes
 from enhancement.baseline.model import MCxTFGridNet
 
 __all__ = [
     "SAMPLE_RATE",
     "StftParams",
-    "stft",
-    "istft",
-    "plan_windows",
-    "overlap_add",
-    "window_samples",
-    "window_renderer",
+    "add_window",
+    "enhance_partners",
     "enhance_session",
+    "istft",
+    "overlap_add",
+    "plan_windows",
+    "stft",
+    "window_renderer",
+    "window_samples",
 ]
 
 SAMPLE_RATE = 16000
@@ -53,7 +57,7 @@ class StftParams:
     win_length: int = 128
 
     @classmethod
-    def from_config(cls, stft_cfg: Mapping[str, Any]) -> "StftParams":
+    def from_config(cls, stft_cfg: Mapping[str, Any]) -> StftParams:
         """Build from a config's ``input.stft`` mapping; only a Hann window is supported."""
         window = stft_cfg.get("window", "hann")
         if window not in ("hann", "hanning", None):
@@ -103,8 +107,8 @@ def window_samples(
     sample_rate: int = SAMPLE_RATE,
 ) -> tuple[int, int]:
     """Window and stride in samples; the window is rounded up to whole STFT hops, as upstream."""
-    window = int(round(window_size_s * sample_rate))
-    stride = int(round(stride_s * sample_rate))
+    window = round(window_size_s * sample_rate)
+    stride = round(stride_s * sample_rate)
     rem = (window - params.n_fft) % params.hop_length
     if rem:
         window += params.hop_length - rem
@@ -154,9 +158,7 @@ def overlap_add(
     not end at ``n_samples`` by the falling half. ``render``'s output is not modified.
     """
     spans = plan_windows(n_samples, window, stride)
-    overlap = window - stride
     out: torch.Tensor | None = None
-    fade: torch.Tensor | None = None
     for index, (start, end) in enumerate(spans, start=1):
         if progress is not None:
             progress(index, len(spans))
@@ -167,19 +169,34 @@ def overlap_add(
             )
         if out is None:
             out = piece.new_zeros(n_samples)
-            if overlap > 0:
-                fade = torch.hann_window(2 * overlap, dtype=piece.dtype, device=piece.device)
-        head = overlap if (fade is not None and start > 0) else 0
-        tail = overlap if (fade is not None and end < n_samples) else 0
-        middle_end = (end - start) - tail
-        if head:
-            out[start : start + head] += piece[:head] * fade[:overlap]
-        out[start + head : start + middle_end] += piece[head:middle_end]
-        if tail:
-            out[end - tail : end] += piece[middle_end:] * fade[overlap:]
+        add_window(out, piece, start, window - stride)
     if out is None:
         raise ValueError("cannot enhance an empty session")
     return out
+
+
+def add_window(out: torch.Tensor, piece: torch.Tensor, start: int, overlap: int) -> None:
+    """Add one window's ``piece`` into ``out`` at ``start`` with :func:`overlap_add`'s fades.
+
+    Each sample gets at most two contributions, so the order windows are added in does not
+    change the result (float addition of two terms commutes): batched and one-by-one
+    rendering give the same bits.
+    """
+    end = start + piece.shape[-1]
+    n_samples = out.shape[-1]
+    fade = (
+        torch.hann_window(2 * overlap, dtype=piece.dtype, device=piece.device)
+        if overlap > 0
+        else None
+    )
+    head = overlap if (fade is not None and start > 0) else 0
+    tail = overlap if (fade is not None and end < n_samples) else 0
+    middle_end = (end - start) - tail
+    if head:
+        out[start : start + head] += piece[:head] * fade[:overlap]
+    out[start + head : start + middle_end] += piece[head:middle_end]
+    if tail:
+        out[end - tail : end] += piece[middle_end:] * fade[overlap:]
 
 
 def _padded_length(n: int, params: StftParams) -> int:
@@ -205,8 +222,19 @@ def enhance_session(
 
     ``enrolment`` is the target speaker's enrolment, ``[1, M]`` or ``[M]`` at 16 kHz. The
     first ``model.n_imics`` channels are used (as upstream). ``progress(i, n)`` is called
-    before window ``i`` (1-based) of ``n``. The model must be in eval mode.
+    before window ``i`` (1-based) of ``n``. The model must be in eval mode. One window at a
+    time; :func:`enhance_partners` is the batched form.
     """
+    return enhance_partners(
+        model, device_audio, [enrolment], window_size_s, stride_s, progress,
+        stft_params=stft_params, sample_rate=sample_rate,
+    )[0]
+
+
+def _check_inputs(
+    model: MCxTFGridNet, device_audio: torch.Tensor, enrolments: Sequence[torch.Tensor]
+) -> list[torch.Tensor]:
+    """Raise on unusable inputs; return the enrolments as 1-D tensors."""
     if model.training:
         raise ValueError("call model.eval() before inference (BatchNorm uses running stats)")
     if device_audio.ndim != 2:
@@ -217,18 +245,26 @@ def enhance_session(
         raise ValueError(
             f"model needs {model.n_imics} channels, device audio has {device_audio.shape[0]}"
         )
-    if enrolment.ndim == 2 and enrolment.shape[0] == 1:
-        enrolment = enrolment[0]
-    if enrolment.ndim != 1:
-        raise ValueError(f"enrolment must be [1, M] or [M], got {tuple(enrolment.shape)}")
-    n_samples = device_audio.shape[-1]
-    if n_samples == 0:
+    if device_audio.shape[-1] == 0:
         raise ValueError("cannot enhance an empty session")
+    if not enrolments:
+        raise ValueError("no enrolments given")
+    flat = []
+    for enrolment in enrolments:
+        if enrolment.ndim == 2 and enrolment.shape[0] == 1:
+            enrolment = enrolment[0]
+        if enrolment.ndim != 1:
+            raise ValueError(f"enrolment must be [1, M] or [M], got {tuple(enrolment.shape)}")
+        flat.append(enrolment)
+    return flat
 
+
+def _embedding(
+    model: MCxTFGridNet, enrolment: torch.Tensor, stft_params: StftParams
+) -> torch.Tensor:
+    """The speaker embedding ``[1, emb_dim]`` of one 1-D enrolment (on the model's device)."""
     param = next(model.parameters())
-    audio = device_audio[: model.n_imics].to(device=param.device, dtype=torch.float32)
     enrol = enrolment.to(device=param.device, dtype=torch.float32)
-
     spk = stft(enrol[None], stft_params)  # [1, F, Ts, 2]
     min_frames = 3**4  # the speaker encoder pools frames by 3 four times
     if spk.shape[2] < min_frames:
@@ -236,11 +272,75 @@ def enhance_session(
             f"enrolment too short: {enrol.numel()} samples gives {spk.shape[2]} STFT frames, "
             f"the speaker encoder needs at least {min_frames}"
         )
-    embedding = model.encode_speaker(spk, torch.tensor([spk.shape[2]], device=param.device))
+    return model.encode_speaker(spk, torch.tensor([spk.shape[2]], device=param.device))
+
+
+@torch.inference_mode()
+def enhance_partners(
+    model: MCxTFGridNet,
+    device_audio: torch.Tensor,
+    enrolments: Sequence[torch.Tensor],
+    window_size_s: float,
+    stride_s: float,
+    progress: ProgressFn | None = None,
+    *,
+    stft_params: StftParams = StftParams(),
+    sample_rate: int = SAMPLE_RATE,
+    planner: Planner | None = None,
+) -> list[torch.Tensor]:
+    """Enhance a whole session for several partners: one ``[N]`` float32 CPU tensor each.
+
+    The windows of all partners (``len(enrolments)`` x windows) are run through the model
+    in batches of equal-length windows; ``planner(frames, windows)`` says how many per call
+    and with what working sizes (default: one at a time, as :func:`enhance_session`).
+    Batch items are independent in the network (per-item norms, LSTMs and attention), so
+    a batched result equals the one-by-one result up to float rounding. ``progress(i, n)``
+    is called before each batch, ``i`` being the number of windows done once it ends.
+    The session stays on the CPU; only each batch's windows move to the model's device.
+    """
+    enrolments = _check_inputs(model, device_audio, enrolments)
+    planner = planner or fixed_planner(1)
+    param = next(model.parameters())
+    audio = device_audio[: model.n_imics]
+    n_samples = audio.shape[-1]
+    embeddings = torch.cat([_embedding(model, e, stft_params) for e in enrolments])
 
     window, stride = window_samples(window_size_s, stride_s, stft_params, sample_rate)
-    render = window_renderer(model, audio, embedding, stft_params)
-    return overlap_add(n_samples, window, stride, render, progress)
+    spans = plan_windows(n_samples, window, stride)
+    outs = [torch.zeros(n_samples, dtype=torch.float32) for _ in enrolments]
+    # Items (window, partner) grouped by window length: only the last window differs.
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for index, (start, end) in enumerate(spans):
+        for partner in range(len(enrolments)):
+            groups.setdefault(end - start, []).append((index, partner))
+    total, done = len(spans) * len(enrolments), 0
+    for length, items in groups.items():
+        padded = _padded_length(length, stft_params)
+        n_frames = padded // stft_params.hop_length + 1
+        plan = planner(n_frames, len(items))
+        with working_sizes(model, plan):
+            for b0 in range(0, len(items), plan.batch):
+                batch = items[b0 : b0 + plan.batch]
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+                snippets = torch.stack([
+                    torch.nn.functional.pad(
+                        audio[:, spans[i][0] : spans[i][1]], (0, padded - length)
+                    )
+                    for i, _ in batch
+                ]).to(device=param.device, dtype=torch.float32)
+                spec = stft(snippets, stft_params)  # [B, C, F, T, 2]
+                del snippets
+                which = torch.tensor([p for _, p in batch], device=embeddings.device)
+                estimate = model.separate(spec, embeddings[which])  # [B, 1, S, F, T]
+                del spec
+                pieces = istft(estimate[:, 0, 0], stft_params)[:, :length]
+                pieces = pieces.to(device="cpu", dtype=torch.float32)
+                del estimate
+                for (i, partner), piece in zip(batch, pieces):
+                    add_window(outs[partner], piece, spans[i][0], window - stride)
+    return outs
 
 
 def window_renderer(

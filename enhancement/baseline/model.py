@@ -28,7 +28,8 @@ Upstream's public layout is kept: ``forward(spec, spk, spk_lens)`` takes the STF
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +42,9 @@ __all__ = ["MCxTFGridNet", "build_model"]
 # ~0.2 GB whatever the window length.
 _INTRA_POSITIONS = 1 << 15
 _INTER_POSITIONS = 1 << 15
+# Sequences per call of the bin-axis LSTM: large batches are where cuDNN kernels have had
+# size limits; 32768 rows are already far more than a GPU needs to be busy.
+_INTRA_MAX_ROWS = 1 << 15
 # Attention blocks, in frames. Keys are recomputed per query block (cheap next to the
 # block's score matmul), which is what keeps the attention's memory independent of T.
 _QUERY_BLOCK = 4096
@@ -339,19 +343,19 @@ class GridBlock(nn.Module):
         return proj(z.transpose(1, 2)).transpose(1, 2)
 
     def _intra_(self, grid: torch.Tensor, n_frames: int, n_bins: int) -> None:
-        """Residual bi-LSTM along bins, for every frame of ``grid`` ``[B, T', F', C]``."""
+        """Residual bi-LSTM along bins, for every frame of ``grid`` ``[B, T', F', C]``.
+
+        The frames of all batch items are taken as one run of rows (padding frames too:
+        they are all zero and come out as upstream's), in slices of ``intra_positions``
+        positions and at most ``_INTRA_MAX_ROWS`` sequences per LSTM call.
+        """
         batch, frames_pad, bins_pad, channels = grid.shape
-        olp = self.emb_ks - self.emb_hs
-        step = max(1, self.intra_positions // bins_pad)
+        flat = grid.view(batch * frames_pad, bins_pad, channels)
+        step = min(_INTRA_MAX_ROWS, max(1, self.intra_positions // bins_pad))
         args = (self.intra_norm, self.intra_rnn, self.intra_linear)
-        for b in range(batch):
-            for t0 in range(olp, olp + n_frames, step):
-                rows = grid[b, t0 : min(t0 + step, olp + n_frames)]
-                rows += self._sequence(rows, *args)
-        # Padding frames are all zero, so they share one output: compute it once.
-        pad = [t for t in range(frames_pad) if t < olp or t >= olp + n_frames]
-        if pad:
-            grid[:, pad] = self._sequence(grid.new_zeros(1, bins_pad, channels), *args)
+        for r0 in range(0, flat.shape[0], step):
+            rows = flat[r0 : r0 + step]
+            rows += self._sequence(rows, *args)
 
     def _inter_into(self, grid: torch.Tensor, out: torch.Tensor) -> None:
         """Residual causal LSTM along frames for the real bins; result cropped into ``out``.

@@ -11,15 +11,15 @@ Registration is left to the package (this module imports no registry).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:  # torch loads when the system is built, not when it is registered
     import torch
 
+    from enhancement.baseline.batching import Planner
     from enhancement.baseline.inference import StftParams
     from enhancement.baseline.model import MCxTFGridNet
 
@@ -53,6 +53,14 @@ class BaselineEnhancement:
         stride: hop between windows in seconds (upstream default 56; 4 s cross-fade).
         torch_device: where the model runs, e.g. ``"cpu"`` or ``"cuda"``.
         audio_device: fallback for ``{device}`` when a call carries no ``kwargs["device"]``.
+        batch_windows: windows per model call. Default (None): on CUDA as many as fit in
+            ``memory_fraction`` of the free GPU memory (windows of all partners together
+            when called through :meth:`process_partners`); on CPU one at a time.
+        memory_fraction: share of the free GPU memory (``torch.cuda.mem_get_info``, at the
+            start of each call) the batches are planned for. Ignored on CPU.
+        precision: ``"float32"`` (IEEE float32, the default: the CPU's arithmetic) or
+            ``"tf32"`` (TF32 tensor cores for matmuls, convolutions and LSTMs on CUDA:
+            faster, less exact; no effect on CPU).
     """
 
     def __init__(
@@ -63,6 +71,9 @@ class BaselineEnhancement:
         stride: float = 56,
         torch_device: str = "cpu",
         audio_device: str | None = None,
+        batch_windows: int | None = None,
+        memory_fraction: float = 0.8,
+        precision: str = "float32",
     ) -> None:
         self.config_path = str(config_path)
         self.ckpt_path = str(ckpt_path)
@@ -70,8 +81,27 @@ class BaselineEnhancement:
         self.stride = float(stride)
         import torch
 
+        from enhancement.baseline.precision import PRECISIONS
+
         self.torch_device = torch.device(torch_device)
+        if self.torch_device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"torch_device {torch_device!r} but torch sees no CUDA device "
+                f"(torch {torch.__version__}); set torch_device: cpu in the baseline's args "
+                "yaml, or run where a GPU and a CUDA build of torch are available"
+            )
+        if batch_windows is not None and int(batch_windows) < 1:
+            raise ValueError(f"batch_windows must be at least 1 (or unset), got {batch_windows}")
+        if not 0 < float(memory_fraction) <= 1:
+            raise ValueError(f"memory_fraction must be in (0, 1], got {memory_fraction}")
+        if precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}"
+            )
         self.audio_device = audio_device
+        self.batch_windows = None if batch_windows is None else int(batch_windows)
+        self.memory_fraction = float(memory_fraction)
+        self.precision = precision
         self._cache: dict[tuple[str, str], _Loaded] = {}
 
     # -- loading ---------------------------------------------------------------------------
@@ -105,6 +135,8 @@ class BaselineEnhancement:
                 f"{self.ckpt_path!r}). Download it and set 'ckpt_path' under args in "
                 f"enhance_args/baseline.yaml. {_UPSTREAM_HINT}"
             )
+
+        import yaml
 
         with open(config_path, encoding="utf-8") as handle:
             config: dict[str, Any] = yaml.safe_load(handle) or {}
@@ -144,15 +176,63 @@ class BaselineEnhancement:
     ) -> torch.Tensor:
         """Enhance one partner over a whole session: ``[C, N]`` at 16 kHz -> ``[N]`` float32."""
         context = kwargs or {}
-        if device_fs != SAMPLE_RATE or spkid_fs != SAMPLE_RATE:
+        return self._enhance(device_audio, device_fs, [(spkid_audio, spkid_fs)], context,
+                             context.get("pid"))[0]
+
+    def process_partners(
+        self,
+        device_audio: torch.Tensor,
+        device_fs: int,
+        enrolments: Mapping[str, tuple[torch.Tensor, int]],
+        kwargs: dict | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Enhance every partner of a session-device at once: ``{pid: [N] float32}``.
+
+        ``enrolments`` maps each pid to ``(enrolment [1, M], its rate)``; ``kwargs`` is the
+        job's context without a pid. All partners' windows share the batches, so on a GPU
+        the three partners cost about one partner's sequential steps.
+        """
+        context = kwargs or {}
+        pids = list(enrolments)
+        outputs = self._enhance(device_audio, device_fs, [enrolments[p] for p in pids],
+                                context, "+".join(map(str, pids)))
+        return dict(zip(pids, outputs))
+
+    def _planner(self, loaded: _Loaded) -> Planner:
+        from enhancement.baseline.batching import (
+            fixed_planner,
+            free_device_memory,
+            memory_planner,
+        )
+
+        if self.batch_windows is not None:
+            return fixed_planner(self.batch_windows)
+        free = free_device_memory(self.torch_device)
+        if free is None:
+            return fixed_planner(1)
+        budget = int(free * self.memory_fraction)
+        log.info("planning batches for %.1f GB (%.0f%% of %.1f GB free on %s)", budget / 1e9,
+                 100 * self.memory_fraction, free / 1e9, self.torch_device)
+        return memory_planner(loaded.model, budget, loaded.stft.n_fft // 2 + 1)
+
+    def _enhance(
+        self,
+        device_audio: torch.Tensor,
+        device_fs: int,
+        enrolments: list[tuple[torch.Tensor, int]],
+        context: Mapping[str, Any],
+        who: str | None,
+    ) -> list[torch.Tensor]:
+        rates = {fs for _, fs in enrolments}
+        if device_fs != SAMPLE_RATE or rates != {SAMPLE_RATE}:
             raise ValueError(
                 f"the baseline runs at {SAMPLE_RATE} Hz but got device audio at {device_fs} Hz "
-                f"and enrolment at {spkid_fs} Hz; set sample_rate: {SAMPLE_RATE} in the "
-                "baseline's args yaml so the workflow resamples its inputs"
+                f"and enrolment at {', '.join(map(str, sorted(rates)))} Hz; set sample_rate: "
+                f"{SAMPLE_RATE} in the baseline's args yaml so the workflow resamples its inputs"
             )
         loaded = self._load(context.get("device") or self.audio_device)
         label = ".".join(
-            str(context[k]) for k in ("session", "device", "pid") if context.get(k) is not None
+            str(v) for v in (context.get("session"), context.get("device"), who) if v is not None
         ) or "session"
 
         def progress(index: int, total: int) -> None:
@@ -160,15 +240,18 @@ class BaselineEnhancement:
 
         import torch
 
-        from enhancement.baseline.inference import enhance_session
+        from enhancement.baseline.inference import enhance_partners
+        from enhancement.baseline.precision import float32_mode
 
-        enhanced = enhance_session(
-            loaded.model,
-            torch.as_tensor(device_audio),
-            torch.as_tensor(spkid_audio),
-            self.window_size,
-            self.stride,
-            progress,
-            stft_params=loaded.stft,
-        )
-        return enhanced.to(device="cpu", dtype=torch.float32)
+        with float32_mode(self.precision):
+            enhanced = enhance_partners(
+                loaded.model,
+                torch.as_tensor(device_audio),
+                [torch.as_tensor(audio) for audio, _ in enrolments],
+                self.window_size,
+                self.stride,
+                progress,
+                stft_params=loaded.stft,
+                planner=self._planner(loaded),
+            )
+        return [e.to(device="cpu", dtype=torch.float32) for e in enhanced]
