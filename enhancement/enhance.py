@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from enhancement.audio import audio_info, clip_in_place, read_channels_first, wr
 from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
+from enhancement.supervise import run_supervised
 from enhancement.system_args import ArgsError, SystemArgs, build_system, load_args
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,13 @@ def to_submission_samples(output: Any, expected: int, system: str, where: str) -
     1-D after squeezing, finite, length within 20 ms of ``expected`` (then
     padded or trimmed), values beyond [-1, 1] clipped with a warning.
     """
-    if hasattr(output, "detach"):
-        output = output.detach().cpu().numpy()
-    samples = np.asarray(output)
-    if samples.dtype.kind not in "fiu":
+    samples = as_numpy(output, system, where)
+    if samples.dtype.kind in "iu":
+        raise OutputError(
+            f"{system} returned integer samples ({samples.dtype}) for {where}; return float audio in "
+            "[-1, 1] (int16 PCM divided by 32768)"
+        )
+    if samples.dtype.kind != "f":
         raise OutputError(f"{system} returned {samples.dtype} data for {where}; expected real audio")
     samples = samples.squeeze()
     if samples.ndim != 1:
@@ -85,6 +89,31 @@ def to_submission_samples(output: Any, expected: int, system: str, where: str) -
     if clipped:
         log.warning("%s: %s returned %d samples beyond [-1, 1]; clipped", where, system, clipped)
     return samples
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}); a system must return its output, not exit"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def as_numpy(output: Any, system: str, where: str) -> np.ndarray:
+    """A system's output as a numpy array, whatever tensor it is (a GPU or
+    half-precision tensor is converted; a tensor without data is an error)."""
+    if not hasattr(output, "detach"):
+        return np.asarray(output)
+    if getattr(output, "is_meta", False):
+        raise OutputError(f"{system} returned a 'meta' tensor (shape only, no data) for {where}")
+    try:
+        tensor = output.detach().cpu()
+        if tensor.is_floating_point() and tensor.element_size() < 4:  # float16, bfloat16: numpy lacks bfloat16
+            tensor = tensor.float()
+        return tensor.numpy()
+    except (RuntimeError, TypeError) as exc:
+        raise OutputError(
+            f"{system} returned a tensor that cannot be read for {where} "
+            f"({output.dtype}, {output.device}): {exc}"
+        ) from exc
 
 
 def limit_threads(threads: int) -> None:
@@ -117,14 +146,48 @@ def enhance_session_device(
     outputs: Mapping[str, Path | str],
     enhancement_name: str,
     args_yaml: Path | str,
+    threads: int = 1,
 ) -> None:
-    """Enhance every partner of one session-device and write their files."""
+    """Enhance every partner of one session-device and write their files, the
+    work in a child process the job watches (enhancement.supervise): a system
+    that hangs past its args yaml's `time_limit`, exits, or is killed for
+    memory ends the job with a message naming it and the target."""
+    system_args = load_args(Path(args_yaml))
+
+    def work(report: Callable[[str], None]) -> None:
+        limit_threads(threads)
+        write_partner_outputs(target, device_wav, raw_device_wav, enrolment_wavs, outputs,
+                              enhancement_name, args_yaml, report)
+
+    limit = system_args.time_limit
+    run_supervised(
+        work, what=f"{enhancement_name} on {target.label()}",
+        time_limit_s=None if limit is None else limit * 60,
+        memory_hint=(f"Raise mem_mb under resources: in {system_args.path}, or for this run "
+                     "--set-resources enhance:mem_mb=<MB>."),
+    )
+
+
+def write_partner_outputs(
+    target: SessionDevice,
+    device_wav: Path | str,
+    raw_device_wav: Path | str,
+    enrolment_wavs: Mapping[str, Path | str],
+    outputs: Mapping[str, Path | str],
+    enhancement_name: str,
+    args_yaml: Path | str,
+    report: Callable[[str], None] = lambda stage: None,
+) -> None:
+    """The job's work: build the system, read the audio once, check and write
+    each partner's output (``report`` is told each stage)."""
     import torch
 
+    report(f"building {enhancement_name}")
     system, _ = prepare_system(enhancement_name, args_yaml)
     raw = audio_info(raw_device_wav, RAW_RATE, DEVICE_CHANNELS.get(target.device))
     expected = expected_length(raw.frames, raw.samplerate)
 
+    report(f"reading {device_wav}")
     started = time.perf_counter()
     audio, fs = read_channels_first(device_wav)
     device_audio = torch.from_numpy(audio)
@@ -132,10 +195,12 @@ def enhance_session_device(
              audio.shape[0], audio.shape[1] / fs, fs, time.perf_counter() - started)
 
     started = time.perf_counter()
+    report(f"running {enhancement_name} for {target.label()}")
     for pid, result in partner_outputs(system, enhancement_name, target, device_audio, fs,
-                                       enrolment_wavs, list(outputs), device_wav):
+                                       enrolment_wavs, list(outputs), device_wav, report):
         where = target.label(pid)
         out_path = outputs[pid]
+        report(f"checking and writing the output for {where}")
         samples = to_submission_samples(result, expected, enhancement_name, where)
         write_pcm16_atomically(out_path, samples, OUTPUT_RATE)
         log.info("%s: wrote %s (%.1f s of audio in %.1f s)", where, out_path,
@@ -155,6 +220,7 @@ def partner_outputs(
     enrolment_wavs: Mapping[str, Path | str],
     pids: list[str],
     device_wav: Path | str,
+    report: Callable[[str], None] = lambda stage: None,
 ) -> Iterator[tuple[str, Any]]:
     """Yield ``(pid, output)`` for each partner, in ``pids`` order.
 
@@ -173,11 +239,12 @@ def partner_outputs(
         for pid in pids:
             enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
             enrolments[pid] = (torch.from_numpy(enrolment[:1]), enrol_fs)
+        report(f"in {name}.process_partners for {target.label()}")
         try:
             results = partners(device_audio, fs, enrolments, kwargs=context)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise SystemFailed(f"{name}.process_partners failed for {target.label()}: "
-                               f"{type(exc).__name__}: {exc}") from exc
+                               f"{describe(exc)}") from exc
         del enrolments
         if not isinstance(results, Mapping) or set(pids) - set(results):
             got = sorted(map(str, results)) if isinstance(results, Mapping) else type(results)
@@ -192,12 +259,13 @@ def partner_outputs(
     checksum = zlib.crc32(session)
     for pid in pids:
         enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
+        report(f"in {name}.process_session for {target.label(pid)}")
         try:
             result = system.process_session(device_audio, fs, torch.from_numpy(enrolment[:1]),
                                             enrol_fs, kwargs={**context, "pid": pid})
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: "
-                               f"{type(exc).__name__}: {exc}") from exc
+                               f"{describe(exc)}") from exc
         yield pid, result
         del result
         if pid != pids[-1] and zlib.crc32(session) != checksum:

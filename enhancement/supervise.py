@@ -39,7 +39,7 @@ class Progress:
 
     stage: str = "starting"
     peak_mb: float = 0.0
-    error: str | None = None
+    error: BaseException | str | None = None
     done: bool = False
     started: float = field(default_factory=time.monotonic)
 
@@ -70,7 +70,10 @@ def _child(work: Callable[[Callable[[str], None]], None], conn) -> None:
         work(lambda stage: conn.send(("stage", stage)))
     except BaseException as exc:  # noqa: BLE001 (SystemExit included: it is reported, not obeyed)
         log.error("%s", "".join(traceback.format_exception(exc)).rstrip())
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        try:  # the exception itself, so the parent raises the same type
+            conn.send(("error", exc))
+        except Exception:  # not picklable
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
         conn.close()
         logging.shutdown()
         os._exit(1)
@@ -141,8 +144,10 @@ def run_supervised(
     code = child.exitcode
     if progress.done and code == 0:
         return
+    if isinstance(progress.error, Exception):
+        raise progress.error  # the child's traceback is in the log
     if progress.error is not None:
-        raise SupervisedFailure(progress.error)
+        raise SupervisedFailure(f"{what}: {progress.error}")
     if code is not None and code < 0:
         name = signal.Signals(-code).name
         if -code == signal.SIGKILL:

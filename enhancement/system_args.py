@@ -7,6 +7,7 @@ Format (the upstream layout, plus optional workflow keys)::
     sample_rate: 16000        # rate the system wants its input at (default 16000)
     resources: {gpu: 0}       # Snakemake resources of its enhance jobs (optional)
     threads: 1                # CPU threads of an enhance job (torch uses this many)
+    time_limit: 120           # minutes an enhance job may take before it is stopped (optional)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 ARGS_DIR = REPO_ROOT / "enhance_args"
 DEFAULT_SAMPLE_RATE = 16000
-KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads"}
+KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads", "time_limit"}
 # Resources that are counts: a non-negative integer each. Every other key
 # (slurm_partition, slurm_account, slurm_extra, constraint, qos, gpu_model, ...)
 # reaches Snakemake as it is: a string or a number.
@@ -45,6 +46,7 @@ class SystemArgs:
     sample_rate: int = DEFAULT_SAMPLE_RATE
     resources: dict[str, Any] = field(default_factory=dict)
     threads: int = 1
+    time_limit: float | None = None  # minutes an enhance job may take; None: no limit
 
 
 def find_args_yaml(spec: str, plugin_folders: Iterable[Path] = ()) -> Path:
@@ -93,8 +95,13 @@ def load_args(path: Path) -> SystemArgs:
     threads = data.get("threads", 1)
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise ArgsError(f"args yaml {path}: 'threads' must be a positive integer, got {threads!r}")
+    time_limit = data.get("time_limit")
+    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
+                                   or not time_limit > 0):
+        raise ArgsError(f"args yaml {path}: 'time_limit' must be a number of minutes above 0, got {time_limit!r}")
     name = data.get("name")
-    return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources, threads)
+    return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources, threads,
+                      None if time_limit is None else float(time_limit))
 
 
 def check_resources(resources: Any, path: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from enhancement.enhance import (
     enhance_session_device,
     expected_length,
     to_submission_samples,
+    write_partner_outputs,
 )
 from enhancement.system_args import ARGS_DIR, ArgsError
 
@@ -143,7 +144,7 @@ def test_each_output_is_released_before_the_next_partner_is_processed(tmp_path, 
     args = tmp_path / "fresh.yaml"
     args.write_text("name: fresh\n")
     job = make_job(tmp_path)
-    enhance_session_device(**job, enhancement_name="fresh", args_yaml=args)
+    write_partner_outputs(**job, enhancement_name="fresh", args_yaml=args)
     assert len(previous) == 3 and all(p.exists() for p in job["outputs"].values())
 
 
@@ -165,7 +166,7 @@ def test_process_partners_is_preferred_and_called_once(tmp_path, clean_registry)
     args = tmp_path / "together.yaml"
     args.write_text("name: together\n")
     job = make_job(tmp_path)
-    enhance_session_device(**job, enhancement_name="together", args_yaml=args)
+    write_partner_outputs(**job, enhancement_name="together", args_yaml=args)
     assert calls == [(["A", "B", "C"], {"dataset": "dev", "session": "s1", "device": "aria"})]
     channel0 = sf.read(tmp_path / "dev16.wav", dtype="float32")[0][:, 0]
     for pid, gain in zip("ABC", (0.5, 0.25, 0.125)):
@@ -216,7 +217,42 @@ def test_each_partner_sees_the_device_audio_as_read(tmp_path, clean_registry, ca
     args.write_text("name: scribbler\n")
     job = make_job(tmp_path)
     with caplog.at_level(logging.WARNING):
-        enhance_session_device(**job, enhancement_name="scribbler", args_yaml=args)
+        write_partner_outputs(**job, enhancement_name="scribbler", args_yaml=args)
     assert len(seen) == 3
     assert torch.equal(seen[0], seen[1]) and torch.equal(seen[0], seen[2])
     assert caplog.text.count("scribbler changed the device audio in place; reading") == 2
+
+
+def test_integer_output_is_an_error_not_a_square_wave():
+    with pytest.raises(OutputError, match=r"sys returned integer samples \(int16\) for dataset dev.*int16 PCM "
+                                          r"divided by 32768"):
+        to_submission_samples(np.full(16000, 1000, dtype=np.int16), 16000, "sys", WHERE)
+    with pytest.raises(OutputError, match="integer samples"):
+        to_submission_samples(torch.zeros(16000, dtype=torch.int32), 16000, "sys", WHERE)
+
+
+def test_half_precision_tensors_are_read_and_meta_tensors_named():
+    out = to_submission_samples(torch.full((16000,), 0.25, dtype=torch.bfloat16), 16000, "sys", WHERE)
+    assert out.dtype == np.float32 and np.all(out == 0.25)
+    out = to_submission_samples(torch.full((16000,), 0.5, dtype=torch.float16), 16000, "sys", WHERE)
+    assert np.all(out == 0.5)
+    with pytest.raises(OutputError, match=f"sys returned a 'meta' tensor \\(shape only, no data\\) for {WHERE}"):
+        to_submission_samples(torch.zeros(16000, device="meta"), 16000, "sys", WHERE)
+    with pytest.raises(OutputError, match="sys returned complex64 data"):
+        to_submission_samples(torch.zeros(16000, dtype=torch.complex64), 16000, "sys", WHERE)
+
+
+def test_a_system_calling_sys_exit_is_named(tmp_path, clean_registry):
+    from enhancement.registry import register_enhancement
+
+    @register_enhancement("quitter")
+    class Quitter:
+        def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+            raise SystemExit(0)
+
+    args = tmp_path / "quitter.yaml"
+    args.write_text("name: quitter\n")
+    job = make_job(tmp_path)
+    with pytest.raises(SystemFailed, match=r"quitter.process_session failed for dataset dev, session s1, device "
+                                           r"aria, pid A: it called sys.exit\(0\); a system must return"):
+        enhance_session_device(**job, enhancement_name="quitter", args_yaml=args)

@@ -311,6 +311,11 @@ def test_missing_inputs_are_listed_before_anything_runs(case, victim, needles, r
 # ---- plugins ----------------------------------------------------------------
 
 FAULTY = '''
+import os
+import signal
+import sys
+import time
+
 import numpy as np
 import torch
 from enhancement.registry import register_enhancement
@@ -338,6 +343,24 @@ class Faulty:
             return x * 40
         if self.mode == "numpy":
             return x.numpy().astype(np.float64)
+        if self.mode == "int16":
+            return (x * 32767).to(torch.int16)
+        if self.mode == "meta":
+            return torch.empty(len(x), device="meta")
+        if self.mode == "inplace":
+            device_audio.mul_(0.5)
+            return x
+        if kwargs["pid"] == "P302":
+            if self.mode == "exit":
+                sys.exit(0)
+            if self.mode == "os_exit":
+                os._exit(0)
+            if self.mode == "hang":
+                time.sleep(600)
+            if self.mode == "oom":
+                hog = np.ones(30_000_000)  # as the kernel's OOM killer would: a SIGKILL, no goodbye
+                time.sleep(1.5)
+                os.kill(os.getpid(), signal.SIGKILL)
         return x
 '''
 
@@ -350,9 +373,9 @@ def plugin_folder(tmp_path: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def faulty_args(folder: Path, mode: str) -> Path:
+def faulty_args(folder: Path, mode: str, extra: str = "") -> Path:
     path = folder / f"faulty_{mode}.yaml"
-    path.write_text(f"name: faulty\nargs: {{mode: {mode}}}\n")
+    path.write_text(f"name: faulty\nargs: {{mode: {mode}}}\n{extra}")
     return path
 
 
@@ -364,6 +387,17 @@ OUTPUT_CASES = {
     "plugin: output much shorter": ("short", ("faulty returned 192000 samples for dataset dev, session dev_02, device ha",
                                               "expected 384000")),
     "plugin: output much longer": ("long", ("faulty returned 768000 samples", "expected 384000")),
+    "plugin: returns int16 samples": ("int16", ("faulty returned integer samples (int16) for dataset dev, "
+                                                "session dev_02, device ha, pid P301",)),
+    "plugin: returns a meta tensor": ("meta", ("faulty returned a 'meta' tensor (shape only, no data) for "
+                                               "dataset dev, session dev_02, device ha, pid P301",)),
+    "plugin: calls sys.exit(0)": ("exit", ("faulty.process_session failed for dataset dev, session dev_02, "
+                                           "device ha, pid P302: it called sys.exit(0)",)),
+    "plugin: calls os._exit(0)": ("os_exit", ("faulty on dataset dev, session dev_02, device ha: the process exited "
+                                              "(exit code 0) while in faulty.process_session for", "pid P302")),
+    "plugin: killed by SIGKILL (out of memory)": ("oom", ("killed by SIGKILL while in faulty.process_session for "
+                                                          "dataset dev, session dev_02, device ha, pid P302",
+                                                          "probably for lack of memory", "mem_mb")),
 }
 
 
@@ -378,6 +412,30 @@ def test_bad_plugin_outputs(case, finished, tmp_path, request):
     assert not (finished.workdir / "work/enhanced/faulty").exists() or not list(
         (finished.workdir / "work/enhanced/faulty").rglob("*.wav"))
     assert_final_outputs_sound(finished.workdir)
+
+
+def test_a_hanging_plugin_is_stopped_at_its_time_limit(finished, tmp_path, request):
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    args = faulty_args(folder, "hang", "time_limit: 0.1\n")  # minutes
+    started = time.monotonic()
+    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={args}",
+                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    assert result.returncode != 0 and time.monotonic() - started < 120
+    observe("plugin: never returns (time_limit in its args yaml)", request, output_of(result),
+            "faulty on dataset dev, session dev_02, device ha: no result after", "(time_limit 0.1 minutes) while in "
+            "faulty.process_session for dataset dev, session dev_02, device ha, pid P302")
+    assert_final_outputs_sound(finished.workdir)
+
+
+def test_a_plugin_changing_the_device_audio_in_place_does_not_reach_the_next_partner(finished, tmp_path):
+    """P5: each partner's call sees the audio as read."""
+    folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
+    finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'inplace')}",
+             "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    for pid in ("P301", "P302", "P304"):
+        ours = sf.read(finished.workdir / f"work/enhanced/faulty/dev/dev_02.ha.{pid}.wav", dtype="int16")[0]
+        reference = sf.read(finished.workdir / f"work/enhanced/passthrough/dev/dev_02.ha.{pid}.wav", dtype="int16")[0]
+        assert np.array_equal(ours, reference), pid
 
 
 def test_raising_plugin_names_the_target_and_others_complete(finished, tmp_path, request):

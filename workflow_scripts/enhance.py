@@ -1,11 +1,10 @@
 """Snakemake job: one (dataset, session, device) through the configured system."""
 
-from enhancement.enhance import SessionDevice, enhance_session_device, limit_threads
+from enhancement.enhance import SessionDevice, enhance_session_device
 from enhancement.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
-    limit_threads(job.threads)
     w = job.wildcards
     enhance_session_device(
         SessionDevice(w.dataset, w.session, w.device),
@@ -15,4 +14,5 @@ with job_logging(job.log[0]):
         outputs=dict(zip(job.params.pids, job.output, strict=True)),
         enhancement_name=job.params.system,
         args_yaml=job.input.args_yaml,
+        threads=job.threads,
     )
