@@ -213,7 +213,7 @@ def test_a_gpu_count_that_is_not_a_number_is_an_error_naming_the_yaml(tmp_path, 
     result = snakemake(workdir, "--profile", "slurm", "--dry-run", "--config", f"enhancement_name={NAME}",
                        f"enhance_args={yaml}", env=plugins, check=False)
     assert result.returncode != 0
-    assert f"args yaml {yaml}: resources.gpu must be a number of GPUs (0, 1, ...), got True" in result.stdout + result.stderr
+    assert f"args yaml {yaml}: resources.gpu must be a whole number >= 0 (a count), got True" in result.stdout + result.stderr
 
 
 # ---- on the cluster ----------------------------------------------------------------
