@@ -636,20 +636,22 @@ def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, reques
 
 
 def test_full_disk_says_no_space_left_and_names_the_file(run, data, request):
-    """work_dir on a 256 KiB tmpfs, mounted in a private mount namespace (nothing stays mounted)."""
+    """work_dir on a 64 KiB tmpfs, mounted in a private mount namespace (nothing stays mounted);
+    one resampled enrolment (160 KB) asked for, so the file that meets the full disk is known."""
     small = run.workdir / "small"
     small.mkdir()
+    target = "small/work/resampled/16000/participant/dev/P302.wav"
     snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-                 str(run.workdir), "--cores", "2", "--config", NO_SCORES, "data_root=data", "work_dir=small/work"]
-    script = f"mount -t tmpfs -o size=256k tmpfs {small} && exec {' '.join(snakemake)}"
+                 str(run.workdir), "--cores", "2", target, "--config", NO_SCORES, "data_root=data",
+                 "work_dir=small/work"]
+    script = f"mount -t tmpfs -o size=64k tmpfs {small} && exec {' '.join(snakemake)}"
     private = ["unshare", "--user", "--map-root-user", "--mount"]
     if subprocess.run([*private, "true"], check=False).returncode != 0 and os.geteuid() == 0:
         private = ["unshare", "--mount"]  # user namespaces off: root can still mount privately
     result = subprocess.run([*private, "sh", "-c", script], capture_output=True, text=True, cwd=run.workdir,
                             check=False)
     assert result.returncode != 0
-    observe("disk: full while writing", request, output_of(result), "cannot write small/work/",
-            ": No space left on device (in small/work/")
+    observe("disk: full while writing", request, output_of(result), f"cannot write {target}: No space left on device")
     assert not list(small.iterdir())  # the tmpfs is gone with its namespace
 
 
@@ -678,7 +680,7 @@ def test_args_yaml_errors_round_2(case, run, data, request):
     result = run("--config", NO_SCORES, "data_root=data", f"enhance_args={args}", check=False)
     assert result.returncode != 0
     assert time.monotonic() - started < 120  # the bomb is refused, not expanded (it took minutes and GBs)
-    observe(case, request, output_of(result), *needles)
+    observe(case, request, output_of(result), *needles, tmp=run.workdir)
     assert not (run.workdir / "work" / "enhanced").exists()
 
 
