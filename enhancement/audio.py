@@ -81,10 +81,11 @@ def write_failure_cause(exc: BaseException, folder: Path) -> str | None:
     Python's own writes carry the errno; libsndfile only says "System error.",
     so then a small write into the same folder is tried to find out.
     """
+    full = (errno.ENOSPC, errno.EDQUOT)
     if isinstance(exc, OutputWriteError):
         return None
     if isinstance(exc, OSError):
-        return os.strerror(exc.errno) if exc.errno in (errno.ENOSPC, errno.EDQUOT) else None
+        return os.strerror(exc.errno) if exc.errno in full else None
     if not isinstance(exc, (sf.SoundFileError, AssertionError)):  # soundfile asserts on a short write
         return None
     try:
@@ -93,7 +94,7 @@ def write_failure_cause(exc: BaseException, folder: Path) -> str | None:
             probe.flush()
             os.fsync(probe.fileno())
     except OSError as probe_error:
-        return os.strerror(probe_error.errno) if probe_error.errno else str(probe_error)
+        return os.strerror(probe_error.errno) if probe_error.errno in full else None
     return None
 
 
