@@ -8,6 +8,7 @@ job imports this module and must stay a light process.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import struct
@@ -22,6 +23,9 @@ import soxr
 log = logging.getLogger(__name__)
 
 BLOCK_FRAMES = 1 << 16  # ~1.4 s at 48 kHz: small blocks, few calls
+MIN_ENROLMENT_SECONDS = 0.5  # ECHI enrolments are 3-20 s; the baseline needs ~0.33 s at 16 kHz
+FLOAT_SUBTYPES = ("FLOAT", "DOUBLE")  # the only stored formats that can hold NaN/Inf
+UNKNOWN_SIZE = 0xFFFFFFFF
 
 
 class AudioError(ValueError):
@@ -57,10 +61,41 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        # asked while the partial file still holds its space: the disk is as full as it got
+        cause = write_failure_cause(exc, path.parent)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if cause is not None:
+            raise OutputWriteError(
+                f"cannot write {path}: {cause} (in {path.parent}); free some space there or "
+                "set work_dir to a folder on a larger disk, then run again"
+            ) from exc
         raise
+
+
+def write_failure_cause(exc: BaseException, folder: Path) -> str | None:
+    """Why a write into ``folder`` failed, when the disk is to blame ("No space
+    left on device", "Disk quota exceeded"), else None.
+
+    Python's own writes carry the errno; libsndfile only says "System error.",
+    so then a small write into the same folder is tried to find out.
+    """
+    full = (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, OutputWriteError):
+        return None
+    if isinstance(exc, OSError):
+        return os.strerror(exc.errno) if exc.errno in full else None
+    if not isinstance(exc, (sf.SoundFileError, AssertionError)):  # soundfile asserts on a short write
+        return None
+    try:
+        with tempfile.TemporaryFile(dir=folder) as probe:
+            probe.write(bytes(1 << 16))
+            probe.flush()
+            os.fsync(probe.fileno())
+    except OSError as probe_error:
+        return os.strerror(probe_error.errno) if probe_error.errno in full else None
+    return None
 
 
 def current_umask() -> int:
@@ -73,29 +108,33 @@ def glob_escape(text: str) -> str:
     return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
 
 
-def wav_data_shortfall(path: Path | str) -> tuple[int, int] | None:
-    """(declared, present) bytes of a RIFF/WAVE file's audio when the file is
-    shorter than its header says, else None.
+def wav_data_extent(path: Path | str) -> tuple[int | None, int] | None:
+    """(declared, present) bytes of a RIFF or RF64 WAVE file's audio, declared
+    being None where the header leaves the length unknown; None for other files.
 
     libsndfile quietly reads what is there, so a file cut short by a failed
-    copy would otherwise pass for a shorter recording.
+    copy, or one whose recorder never wrote the final length, would otherwise
+    pass for a shorter recording.
     """
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
-        if handle.read(12)[8:12] != b"WAVE":
+        head = handle.read(12)
+        if head[8:12] != b"WAVE" or head[:4] not in (b"RIFF", b"RF64"):
             return None
-        handle.seek(0)
-        if handle.read(4) != b"RIFF":
-            return None
+        ds64_data_size = None
         offset = 12
         while offset + 8 <= size:
             handle.seek(offset)
             chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"ds64" and chunk_size >= 16:
+                ds64_data_size = struct.unpack("<QQ", handle.read(16))[1]
             if chunk_id == b"data":
-                if chunk_size in (0, 0xFFFFFFFF):  # streamed: length unknown
-                    return None
                 present = size - offset - 8
-                return (chunk_size, present) if present < chunk_size else None
+                if head[:4] == b"RF64" and chunk_size == UNKNOWN_SIZE:
+                    return ds64_data_size, present
+                if chunk_size == UNKNOWN_SIZE or (chunk_size == 0 and present > 0):
+                    return None, present
+                return chunk_size, present
             offset += 8 + chunk_size + (chunk_size & 1)
     return None
 
@@ -114,11 +153,17 @@ def audio_info(path: Path | str, expected_rate: int | None = None,
         raise AudioError(f"{path} is not a readable audio file ({exc}); re-copy or re-extract it") from exc
     if info.frames == 0:
         raise AudioError(f"{path} has no audio (0 frames); re-copy or re-extract it")
-    shortfall = wav_data_shortfall(path)
-    if shortfall:
+    extent = wav_data_extent(path)
+    if extent is not None and extent[0] is None:
         raise AudioError(
-            f"{path} is truncated: its header declares {shortfall[0]} bytes of audio but only "
-            f"{shortfall[1]} are in the file; re-copy or re-extract it"
+            f"{path}: its header does not say how long the audio is (data size unknown, as a "
+            f"recorder or copy that never finished leaves it; {extent[1]} bytes follow), so it "
+            "cannot be told from a truncated file; re-copy or re-extract it"
+        )
+    if extent is not None and extent[1] < extent[0]:
+        raise AudioError(
+            f"{path} is truncated: its header declares {extent[0]} bytes of audio but only "
+            f"{extent[1]} are in the file; re-copy or re-extract it"
         )
     if expected_channels is not None and info.channels != expected_channels:
         raise AudioError(
@@ -140,15 +185,74 @@ def clip_in_place(block: np.ndarray) -> int:
     return over
 
 
+def check_min_duration(path: Path | str, info: sf._SoundFileInfo, min_seconds: float) -> None:
+    """An AudioError naming ``path`` when it is shorter than ``min_seconds``
+    (a damaged file, caught before a derived file gets the blame)."""
+    if info.frames < min_seconds * info.samplerate:
+        raise AudioError(
+            f"{path} is only {info.frames / info.samplerate:.3f} s long ({info.frames} frame(s) at "
+            f"{info.samplerate} Hz); at least {min_seconds:g} s are needed; re-copy or re-extract it"
+        )
+
+
+def check_finite(block: np.ndarray, path: Path | str, first_frame: int = 0, rate: int | None = None) -> None:
+    """An AudioError naming ``path`` if ``block`` (frames x channels, or 1-D)
+    holds NaN or Inf: resampling would smear it into clicks, a system into anything."""
+    finite = np.isfinite(block)
+    if finite.all():
+        return
+    rows = finite.all(axis=1) if finite.ndim == 2 else finite
+    frame = first_frame + int(np.argmin(rows))
+    when = f", {frame / rate:.3f} s in" if rate else ""
+    raise AudioError(
+        f"{path} holds NaN or Inf samples (the first at frame {frame}{when}); a recording must be "
+        "finite: re-export it or fix the samples"
+    )
+
+
+def read_blocks(reader: sf.SoundFile, path: Path | str, info: sf._SoundFileInfo,
+                block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    """float32 blocks (frames x channels) of an open file, each checked: a decoder
+    error, a file ending before its header's length, or NaN/Inf (float formats)
+    is an AudioError naming ``path``."""
+    check = info.subtype in FLOAT_SUBTYPES
+    frames = 0
+    try:
+        for block in reader.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+            if check:
+                check_finite(block, path, frames, info.samplerate)
+            frames += len(block)
+            yield block
+    except (sf.LibsndfileError, RuntimeError) as exc:
+        raise AudioError(
+            f"{path} could not be read after frame {frames} of {info.frames} ({exc}); it is damaged "
+            "or truncated: re-copy or re-extract it"
+        ) from exc
+    if frames != info.frames:
+        raise AudioError(
+            f"{path}: its header says {info.frames} frames but only {frames} could be read; it is "
+            "damaged or truncated: re-copy or re-extract it"
+        )
+
+
 def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int = BLOCK_FRAMES,
-                  expected_rate: int | None = None, expected_channels: int | None = None) -> int:
+                  expected_rate: int | None = None, expected_channels: int | None = None,
+                  min_seconds: float = 0.0) -> int:
     """Resample ``src`` to ``rate`` Hz into ``dst`` (PCM_16), block by block.
 
     Memory is a few blocks whatever the file length. The result equals a
     one-shot ``soxr.resample`` of the whole file (same length, same
-    samples). Returns the number of frames written.
+    samples). Returns the number of frames written. Every problem of the
+    input (too short, damaged, NaN/Inf) is reported naming ``src``, never
+    left for a job reading ``dst`` to find.
     """
     info = audio_info(src, expected_rate, expected_channels)
+    check_min_duration(src, info, min_seconds)
+    if round(info.frames * rate / info.samplerate) == 0:
+        raise AudioError(
+            f"{src} is too short to resample: {info.frames} frame(s) at {info.samplerate} Hz give "
+            f"no audio at {rate} Hz; re-copy or re-extract it"
+        )
     clipped = 0
     written = 0
     with atomic_output(dst) as tmp:
@@ -156,7 +260,7 @@ def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int
             str(tmp), "w", samplerate=rate, channels=info.channels, subtype="PCM_16", format="WAV"
         ) as writer:
             stream = soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")
-            for block in reader.blocks(blocksize=block_frames, dtype="float32", always_2d=True):
+            for block in read_blocks(reader, src, info, block_frames):
                 out = stream.resample_chunk(block)
                 clipped += clip_in_place(out)
                 writer.write(out)
@@ -178,7 +282,8 @@ def read_channels_first(path: Path | str, out: np.ndarray | None = None) -> tupl
     Filled block by block into one preallocated array, so the peak is the
     session plus one block (no interleaved copy, no float64). ``out``, when
     given, is that array (same shape, float32): a file read again costs no
-    second copy.
+    second copy. A damaged file or NaN/Inf samples are an AudioError naming
+    ``path`` (see read_blocks).
     """
     info = audio_info(path)
     if out is None:
@@ -192,11 +297,9 @@ def read_channels_first(path: Path | str, out: np.ndarray | None = None) -> tupl
         audio = out
     filled = 0
     with sf.SoundFile(str(path)) as reader:
-        for block in reader.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
+        for block in read_blocks(reader, path, info):
             audio[:, filled : filled + len(block)] = block.T
             filled += len(block)
-    if filled != info.frames:
-        raise AudioError(f"{path}: header says {info.frames} frames but {filled} could be read")
     return audio, info.samplerate
 
 

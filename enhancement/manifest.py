@@ -10,6 +10,7 @@ device did not record the session.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -73,11 +74,11 @@ def check_name(value: str, what: str, where: str) -> str:
     return value
 
 
-def parse_rows(rows: Iterable[dict[str, str]], dataset: str, source: str) -> list[Session]:
-    """Check and convert csv rows (dicts keyed by COLUMNS) to sessions."""
+def parse_rows(rows: Iterable[tuple[int, dict[str, str]]], dataset: str, source: str) -> list[Session]:
+    """Check and convert csv rows ((line, dict keyed by COLUMNS) pairs) to sessions."""
     sessions: list[Session] = []
     seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):  # line 1 is the header
+    for line, row in rows:
         where = f"{source}, row {line}"
         name = check_name((row.get("session") or "").strip(), "field 'session'", where)
         where = f"{where} (session {name})"
@@ -96,11 +97,24 @@ def parse_rows(rows: Iterable[dict[str, str]], dataset: str, source: str) -> lis
                     f"{where}: field '{device}_pos' = {raw!r} is not a seat 1-4 "
                     "(or empty when the device did not record)"
                 )
+        if wearer["aria"] is not None and wearer["aria"] == wearer["ha"]:
+            raise ManifestError(
+                f"{where}: field 'ha_pos' = '{wearer['ha']}' is also aria_pos: the Aria glasses and "
+                "the hearing aids are worn by different participants; fix the seats"
+            )
         pids = tuple((row.get(seat) or "").strip() for seat in SEATS)
         used = {i for d in DEVICES if wearer[d] is not None for i in range(1, 5) if i != wearer[d]}
+        seat_of: dict[str, int] = {}
         for i, pid in enumerate(pids, start=1):
             if pid:
                 check_name(pid, f"field 'pos{i}'", where)
+                if pid in seat_of:
+                    raise ManifestError(
+                        f"{where}: field 'pos{i}' = {pid!r} is also at seat {seat_of[pid]} "
+                        f"({seat_role(seat_of[pid], wearer)}); one participant has one seat: "
+                        "fix the pids"
+                    )
+                seat_of[pid] = i
             elif i in used:
                 raise ManifestError(
                     f"{where}: field 'pos{i}' is empty but seat {i} is a partner of a recording device"
@@ -109,22 +123,79 @@ def parse_rows(rows: Iterable[dict[str, str]], dataset: str, source: str) -> lis
     return sessions
 
 
+def seat_role(seat: int, wearer: dict[str, int | None]) -> str:
+    """"field 'pos2', the aria wearer" and the like, for messages."""
+    worn = [d for d in DEVICES if wearer.get(d) == seat]
+    return f"field 'pos{seat}'" + (f", the {worn[0]} wearer" if worn else "")
+
+
+def manifest_text(path: Path) -> str:
+    """The manifest as text: UTF-8, with or without a byte-order mark (as
+    spreadsheets save it); any other encoding is an error naming the line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(
+            f"{path}, line {line}: byte {data[exc.start:exc.start + 1]!r} is not UTF-8 text; "
+            "save the manifest as UTF-8 (CSV UTF-8)"
+        ) from None
+
+
+def check_header(header: list[str] | None, path: Path) -> list[str]:
+    """The column names, stripped of spaces; every column present, none twice."""
+    if not header:
+        raise ManifestError(f"{path} is empty; its first line must be the header {','.join(COLUMNS)}")
+    names = [name.strip() for name in header]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ManifestError(
+            f"{path}: column(s) {twice} appear more than once in the header {header}; keep one of each"
+        )
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        raise ManifestError(
+            f"{path}: missing column(s) {missing} in the header found, {header}; "
+            f"the header must be {','.join(COLUMNS)}"
+        )
+    return names
+
+
+def csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of each session of the manifest. A row with more or fewer
+    fields than the header is an error (a field would be dropped or left empty),
+    and so is a manifest without rows (an empty submission would pass)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = check_header(next(reader, None), path)
+    rows = []
+    for fields in reader:
+        if not any(f.strip() for f in fields):
+            continue  # a blank line
+        if len(fields) != len(header):
+            raise ManifestError(
+                f"{path}, row {reader.line_num}: {len(fields)} fields where the header has "
+                f"{len(header)} ({','.join(header)}); fix the row"
+            )
+        rows.append((reader.line_num, dict(zip(header, fields, strict=True))))
+    if not rows:
+        raise ManifestError(
+            f"{path} lists no sessions (it has only its header); add a row per session, or leave "
+            "the dataset out (--config datasets=...)"
+        )
+    return rows
+
+
 def read_manifest(path: Path | str, dataset: str) -> list[Session]:
     """Read and check ``metadata/sessions.{dataset}.csv``."""
     path = Path(path)
     try:
-        with path.open(newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise ManifestError(
-                    f"{path}: missing column(s) {missing}; the header must be {','.join(COLUMNS)}"
-                )
-            return parse_rows(reader, dataset, str(path))
+        text = manifest_text(path)
     except FileNotFoundError:
         raise ManifestError(
             f"sessions manifest {path} not found: check data_root and datasets in the config"
         ) from None
+    return parse_rows(csv_rows(text, path), dataset, str(path))
 
 
 def targets_of(

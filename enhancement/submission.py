@@ -51,17 +51,41 @@ def problems_of(expected: Expected) -> list[str]:
     return problems
 
 
-def validate_submission(files: Iterable[Expected], summary: Path | str) -> None:
+def unexpected_wavs(folder: Path, expected: Iterable[Path]) -> list[Path]:
+    """The .wav files in a submission folder that are not expected targets
+    (left by a pid or session since corrected in the manifest, or put there
+    by hand): the evaluation would take them for part of the submission."""
+    wanted = {Path(p).resolve() for p in expected}
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() == ".wav" and p.is_file() and p.resolve() not in wanted)
+
+
+def validate_submission(files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None) -> None:
     """Check every file, write a CSV summary (file, samples, status), and raise
-    listing every bad file if any."""
+    listing every bad file if any. ``folder`` (the summary's by default) must
+    hold no other .wav files: each one found is listed, and never deleted."""
+    files = list(files)
     rows, bad = [], []
     for expected in files:
         problems = problems_of(expected)
         rows.append((expected.path.name, expected.frames, "; ".join(problems) or "ok"))
         if problems:
             bad.append(f"  {expected.path}: {'; '.join(problems)}")
+    folder = Path(summary).parent if folder is None else Path(folder)
+    extra = unexpected_wavs(folder, [e.path for e in files])
+    problems = []
     if bad:
-        raise SubmissionError(f"{len(bad)} of {len(rows)} submission files are invalid:\n" + "\n".join(bad))
+        problems.append(f"{len(bad)} of {len(rows)} submission files are invalid:\n" + "\n".join(bad))
+    if extra:
+        problems.append(
+            f"{len(extra)} .wav file(s) in {folder} are not targets of the manifest (left from an "
+            "earlier manifest, or added by hand); move them out of the submission folder, they are "
+            "not deleted for you:\n" + "\n".join(f"  {p}" for p in extra)
+        )
+    if problems:
+        raise SubmissionError("\n".join(problems))
     with atomic_output(summary) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "samples", "status"])

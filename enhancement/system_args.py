@@ -5,7 +5,9 @@ Format (the upstream layout, plus optional workflow keys)::
     name: example             # the registered system these args are for
     args: {output_sample_rate: 16000}   # passed to the class's __init__
     sample_rate: 16000        # rate the system wants its input at (default 16000)
-    resources: {gpu: 0}       # Snakemake resources of its enhance jobs (optional)
+    resources: {gpu: 0}       # Snakemake resources of its enhance jobs (optional; any key:
+                              # gpu, mem_mb, runtime, cpus_per_task are whole numbers >= 0,
+                              # slurm_partition, slurm_account, constraint, ... plain values)
     threads: 1                # CPU threads of an enhance job (torch uses this many)
     time_limit: 120           # minutes an enhance job may take before it is stopped (optional)
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +31,11 @@ log = logging.getLogger(__name__)
 ARGS_DIR = REPO_ROOT / "enhance_args"
 DEFAULT_SAMPLE_RATE = 16000
 KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads", "time_limit"}
-# Resources that are counts: a non-negative integer each. Every other key
-# (slurm_partition, slurm_account, slurm_extra, constraint, qos, gpu_model, ...)
-# reaches Snakemake as it is: a string or a number.
-COUNT_RESOURCES = {"gpu", "mem_mb", "runtime", "cpus_per_task", "nodes", "tasks", "disk_mb"}
+INT_RESOURCES = {"gpu", "mem_mb", "runtime", "cpus_per_task"}  # whole numbers >= 0
+SAMPLE_RATES = (8000, 192000)  # a system's input rate outside these is a typo, not a choice
+MAX_EXPANDED_NODES = 100_000  # values an args yaml may expand to through its aliases (*name)
+_short = reprlib.Repr()  # values shown in messages: bounded, whatever the yaml holds
+_short.maxstring, _short.maxother, _short.maxlevel = 60, 60, 2
 
 
 class ArgsError(ValueError):
@@ -68,61 +72,127 @@ def find_args_yaml(spec: str, plugin_folders: Iterable[Path] = ()) -> Path:
     )
 
 
+def expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int], path: Path) -> int:
+    """How many values ``node`` stands for once every alias is replaced by
+    its anchor's value (memoised: linear in the nodes as written)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise ArgsError(f"args yaml {path}: an alias refers to the value that contains it; remove it")
+    open_nodes.add(key)
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(expanded_size(child, sizes, open_nodes, path) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(expanded_size(k, sizes, open_nodes, path) + expanded_size(v, sizes, open_nodes, path)
+                    for k, v in node.value)
+    open_nodes.discard(key)
+    sizes[key] = size
+    return size
+
+
+def safe_load_bounded(text: str, path: Path) -> Any:
+    """``yaml.safe_load``, refusing a document whose aliases expand it beyond
+    MAX_EXPANDED_NODES values (an "alias bomb": a few hundred bytes that stand
+    for billions of values, exhausting memory wherever they are walked)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        sizes: dict[int, int] = {}
+        size = expanded_size(node, sizes, set(), path)
+        if size > MAX_EXPANDED_NODES and size > len(sizes):
+            raise ArgsError(
+                f"args yaml {path}: its aliases (*name) expand it to {size} values, more than the "
+                f"{MAX_EXPANDED_NODES} allowed; write the values out, or use fewer aliases"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_resources(resources: Any, path: Path) -> dict[str, Any]:
+    """Any key may be given (each is passed to Snakemake and its executor:
+    slurm_partition, slurm_account, slurm_extra, constraint, qos, gpu_model, ...);
+    gpu, mem_mb, runtime and cpus_per_task are whole numbers >= 0, every other
+    value a plain string or number, never a list or mapping."""
+    if resources is None:
+        return {}
+    if not isinstance(resources, dict):
+        raise ArgsError(
+            f"args yaml {path}: 'resources' must be a mapping (e.g. {{mem_mb: 8000, gpu: 1}}), "
+            f"got {_short.repr(resources)}"
+        )
+    for key, value in resources.items():
+        if not isinstance(key, str):
+            raise ArgsError(f"args yaml {path}: resource name {_short.repr(key)} must be a string")
+        if key in INT_RESOURCES:
+            if not whole_number(value) or value < 0:
+                raise ArgsError(
+                    f"args yaml {path}: resources.{key} must be a whole number >= 0 "
+                    f"({'MB' if key == 'mem_mb' else 'minutes' if key == 'runtime' else 'a count'}), "
+                    f"got {_short.repr(value)}"
+                )
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ArgsError(
+                f"args yaml {path}: resources.{key} must be a plain string or number, "
+                f"got {_short.repr(value)}"
+            )
+    return dict(resources)
+
+
 def load_args(path: Path) -> SystemArgs:
     """Parse and shape-check an args yaml (safe loader; no code runs)."""
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        data = safe_load_bounded(Path(path).read_text(), Path(path))
     except OSError as exc:
         raise ArgsError(f"cannot read args yaml {path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise ArgsError(f"args yaml {path} is not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise ArgsError(f"args yaml {path} is nested too deeply to read; flatten it") from None
     data = {} if data is None else data
     if not isinstance(data, dict):
         raise ArgsError(f"args yaml {path} must be a mapping with 'name' and 'args'")
-    unknown = sorted(set(data) - KNOWN_KEYS)
+    unknown = sorted(set(data) - KNOWN_KEYS, key=str)
     if unknown:
         raise ArgsError(
-            f"args yaml {path}: unknown top-level key(s) {unknown}; allowed: {sorted(KNOWN_KEYS)} "
-            "(constructor arguments go under 'args:')"
+            f"args yaml {path}: unknown top-level key(s) {_short.repr(unknown)}; allowed: "
+            f"{sorted(KNOWN_KEYS)} (constructor arguments go under 'args:')"
         )
     args = data.get("args") or {}
     if not isinstance(args, dict):
         raise ArgsError(f"args yaml {path}: 'args' must be a mapping, got {type(args).__name__}")
     rate = data.get("sample_rate", DEFAULT_SAMPLE_RATE)
-    if not isinstance(rate, int) or isinstance(rate, bool) or rate <= 0:
-        raise ArgsError(f"args yaml {path}: 'sample_rate' must be a positive integer, got {rate!r}")
-    resources = check_resources(data.get("resources") or {}, path)
+    low, high = SAMPLE_RATES
+    if not whole_number(rate) or not low <= rate <= high:
+        raise ArgsError(
+            f"args yaml {path}: 'sample_rate' must be a whole number of Hz from {low} to {high} "
+            f"(the rate the system wants its input at, e.g. 16000), got {_short.repr(rate)}"
+        )
+    resources = check_resources(data.get("resources"), Path(path))
     threads = data.get("threads", 1)
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ArgsError(f"args yaml {path}: 'threads' must be a positive integer, got {threads!r}")
+    if not whole_number(threads) or threads < 1:
+        raise ArgsError(
+            f"args yaml {path}: 'threads' must be a positive integer, got {_short.repr(threads)}"
+        )
     time_limit = data.get("time_limit")
     if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
                                    or not time_limit > 0):
-        raise ArgsError(f"args yaml {path}: 'time_limit' must be a number of minutes above 0, got {time_limit!r}")
+        raise ArgsError(
+            f"args yaml {path}: 'time_limit' must be a number of minutes above 0, got {_short.repr(time_limit)}"
+        )
     name = data.get("name")
-    return SystemArgs(Path(path), None if name is None else str(name), args, rate, resources, threads,
+    if name is not None and not isinstance(name, str):
+        raise ArgsError(f"args yaml {path}: 'name' must be a string, got {_short.repr(name)}")
+    return SystemArgs(Path(path), name, args, rate, resources, threads,
                       None if time_limit is None else float(time_limit))
-
-
-def check_resources(resources: Any, path: Path) -> dict[str, Any]:
-    """Every key of ``resources:`` becomes a Snakemake resource of the system's
-    enhance jobs; check the values now, naming the yaml, rather than let a
-    wrong type surface as an sbatch error on the cluster."""
-    if not isinstance(resources, dict):
-        raise ArgsError(f"args yaml {path}: 'resources' must be a mapping of resource names to values")
-    for key, value in resources.items():
-        if not isinstance(key, str) or not key.isidentifier():
-            raise ArgsError(f"args yaml {path}: resources key {key!r} is not a valid resource name")
-        if key in COUNT_RESOURCES:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ArgsError(
-                    f"args yaml {path}: resources.{key} must be a whole number (0, 1, ...), got {value!r}"
-                )
-        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ArgsError(
-                f"args yaml {path}: resources.{key} must be a string or a number, got {value!r}"
-            )
-    return dict(resources)
 
 
 def check_args(cls: type, system: SystemArgs) -> None:

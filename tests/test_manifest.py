@@ -82,3 +82,69 @@ def test_missing_column(tmp_path):
 def test_missing_file_says_what_to_check(tmp_path):
     with pytest.raises(ManifestError, match="not found: check data_root and datasets"):
         read_manifest(tmp_path / "nope.csv", "dev")
+
+
+def test_utf8_byte_order_mark_and_spaces_around_column_names_are_accepted(tmp_path):
+    path = tmp_path / "sessions.dev.csv"
+    path.write_bytes(("\ufeff" + HEADER.replace(",", ", ") + "s1,1,2,A,B,C,D\n").encode("utf-8"))
+    sessions = read_manifest(path, "dev")
+    assert sessions[0].session == "s1" and sessions[0].partners_of("ha") == ["A", "C", "D"]
+
+
+def test_missing_column_names_the_header_found(tmp_path):
+    path = write(tmp_path, "s1,1,2,A,B,C,D\n", header="session,aria pos,ha_pos,pos1,pos2,pos3,pos4\n")
+    with pytest.raises(ManifestError, match=r"missing column\(s\) \['aria_pos'\] in the header found, "
+                                            r"\['session', 'aria pos', 'ha_pos'"):
+        read_manifest(path, "dev")
+
+
+def test_non_utf8_byte_names_file_and_line(tmp_path):
+    path = tmp_path / "sessions.dev.csv"
+    path.write_bytes((HEADER + "s1,1,2,A,B,C,D\n").encode() + "s2,1,2,Jos\xe9,B,C,D\n".encode("latin-1"))
+    with pytest.raises(ManifestError, match=r"sessions.dev.csv, line 3: byte b'\\xe9' is not UTF-8 text"):
+        read_manifest(path, "dev")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (HEADER, r"sessions.dev.csv lists no sessions \(it has only its header\)"),
+    (HEADER + "\n \n", r"sessions.dev.csv lists no sessions"),
+    ("", r"sessions.dev.csv is empty; its first line must be the header"),
+])
+def test_manifest_without_sessions_is_an_error(tmp_path, text, expected):
+    path = tmp_path / "sessions.dev.csv"
+    path.write_text(text)
+    with pytest.raises(ManifestError, match=expected):
+        read_manifest(path, "dev")
+
+
+def test_duplicate_column_is_an_error(tmp_path):
+    path = write(tmp_path, "s1,1,2,A,B,C,D,E\n", header=HEADER.strip() + ",pos2\n")
+    with pytest.raises(ManifestError, match=r"sessions.dev.csv: column\(s\) \['pos2'\] appear more than once"):
+        read_manifest(path, "dev")
+
+
+@pytest.mark.parametrize("body", ["s1,1,2,A,B,C,D,E\n", "s1,1,2,A,B,C\n"])
+def test_row_with_other_field_count_than_the_header_names_the_row(tmp_path, body):
+    path = write(tmp_path, "s0,1,2,A,B,C,D\n" + body)
+    with pytest.raises(ManifestError, match=r"sessions.dev.csv, row 3: \d fields where the header has 7"):
+        read_manifest(path, "dev")
+
+
+@pytest.mark.parametrize("body, expected", [
+    # the aria wearer (seat 1) also at a partner's seat: a file would be made for the wearer
+    ("s1,1,3,A,A,C,D\n", (r"row 2 \(session s1\): field 'pos2' = 'A' is also at seat 1 "
+                          r"\(field 'pos1', the aria wearer\)")),
+    # one pid at two partner seats: two targets with one file name
+    ("s1,1,,A,B,B,D\n", r"row 2 \(session s1\): field 'pos3' = 'B' is also at seat 2 \(field 'pos2'\)"),
+    ("s1,2,2,A,B,C,D\n", r"row 2 \(session s1\): field 'ha_pos' = '2' is also aria_pos"),
+])
+def test_one_participant_at_two_seats_or_two_devices_on_one_wearer(tmp_path, body, expected):
+    path = write(tmp_path, body)
+    with pytest.raises(ManifestError, match=expected) as err:
+        read_manifest(path, "dev")
+    assert str(path) in str(err.value)
+
+
+def test_one_participant_in_several_sessions_is_fine(tmp_path):
+    sessions = read_manifest(write(tmp_path, "s1,1,2,A,B,C,D\ns2,3,4,D,C,B,A\n"), "dev")
+    assert [s.session for s in sessions] == ["s1", "s2"]

@@ -651,6 +651,227 @@ def test_unwritable_work_dir_is_named(workdir, request):
             "work_dir blocked/work is not a writable folder", "set work_dir")
 
 
+# ---- round 2 (issue 14), package-level cases: manifest, audio, disk, args yaml, submission ----
+
+LATIN1_ROW = "dev_02,1,3,P301,P302,P303,P304\n".replace("P303", "Jos\xe9")
+
+MANIFEST_CASES_2 = {
+    # case: (manifest bytes, needles of the line stating the problem)
+    "manifest: misspelt column (the header found is named)": (
+        (HEADER.replace("aria_pos", "aria pos") + DEMO_ROW).encode(),
+        ("missing column(s) ['aria_pos'] in the header found, ['session', 'aria pos'",)),
+    "manifest: a byte that is not UTF-8": (
+        (HEADER + DEMO_ROW.replace("dev_02", "dev_03")).encode() + LATIN1_ROW.encode("latin-1"),
+        ("sessions.dev.csv, line 3: byte b'\\xe9' is not UTF-8 text",)),
+    "manifest: header only": (HEADER.encode(), ("sessions.dev.csv lists no sessions (it has only its header)",)),
+    "manifest: duplicate column": (
+        (HEADER.strip() + ",pos2\n" + DEMO_ROW.strip() + ",P309\n").encode(),
+        ("sessions.dev.csv: column(s) ['pos2'] appear more than once in the header",)),
+    "manifest: row with an extra field": (
+        (HEADER + DEMO_ROW.strip() + ",P309\n").encode(),
+        ("sessions.dev.csv, row 2: 8 fields where the header has 7",)),
+    "manifest: wearer's pid also at a partner's seat": (
+        (HEADER + "dev_02,1,3,P301,P301,P303,P304\n").encode(),
+        ("row 2 (session dev_02): field 'pos2' = 'P301' is also at seat 1 (field 'pos1', the aria wearer)",)),
+    "manifest: one pid at two partner seats": (
+        (HEADER + "dev_02,1,3,P301,P302,P302,P304\n").encode(),
+        ("row 2 (session dev_02): field 'pos3' = 'P302' is also at seat 2 (field 'pos2')",)),
+    "manifest: aria_pos == ha_pos": (
+        (HEADER + "dev_02,1,1,P301,P302,P303,P304\n").encode(),
+        ("row 2 (session dev_02): field 'ha_pos' = '1' is also aria_pos",)),
+}
+
+
+@pytest.mark.parametrize("case", MANIFEST_CASES_2)
+def test_manifest_errors_round_2(case, run, data, request):
+    text, needles = MANIFEST_CASES_2[case]
+    (data / "metadata" / "sessions.dev.csv").write_bytes(text)
+    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    assert result.returncode != 0
+    line = observe(case, request, output_of(result), *needles)
+    assert "data/metadata/sessions.dev.csv" in line
+    assert not (run.workdir / "work" / "enhanced").exists()
+
+
+def test_manifest_with_byte_order_mark_and_spaced_header_is_read(run, data, request):
+    """As spreadsheets save a CSV: a UTF-8 byte-order mark, and ', ' between the names."""
+    manifest = data / "metadata" / "sessions.dev.csv"
+    header, _, body = manifest.read_text().partition("\n")
+    manifest.write_bytes(("\ufeff" + header.replace(",", ", ") + "\n" + body).encode())
+    result = run("--config", NO_SCORES, "data_root=data")
+    observe("manifest: UTF-8 byte-order mark, spaces after the commas of the header (accepted)", request,
+            output_of(result), "steps (100%) done")
+    folder = run.workdir / "work/enhanced/passthrough/dev"
+    assert len(list(folder.glob("*.wav"))) == 9 and (folder / "validation.csv").is_file()
+
+
+def unknown_size(whole: bytes) -> bytes:
+    """A WAV whose RIFF and data sizes say 'unknown' (0xFFFFFFFF), cut to 2/3."""
+    data = bytearray(whole)
+    at = data.find(b"data")
+    data[4:8] = data[at + 4 : at + 8] = (0xFFFFFFFF).to_bytes(4, "little")
+    return bytes(data[: len(data) * 2 // 3])
+
+
+AUDIO_SESSIONS_2 = {
+    # session: how its aria recording (or a partner's enrolment) is broken
+    "good": None,
+    "unknown_size": "data size 0xFFFFFFFF, cut short",
+    "rf64_cut": "RF64, cut short",
+    "flac_cut": "FLAC, cut short, named .wav",
+    "nan": "float, one NaN",
+    "short_enrol": "pid P399's enrolment is one frame long",
+}
+
+
+@pytest.fixture(scope="module")
+def audio_run_2(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
+    workdir = tmp_path_factory.mktemp("audio2")
+    data = workdir / "data"
+    shutil.copytree(demo_data / "participant", data / "participant")
+    sf.write(data / "participant/dev/P399.wav", np.zeros(1, np.float32), 48000, subtype="PCM_16")
+    (data / "metadata").mkdir(parents=True)
+    pids = {s: "P301,P302,P303,P304" for s in AUDIO_SESSIONS_2} | {"short_enrol": "P301,P302,P303,P399"}
+    write_manifest(data, "".join(f"{s},1,,{pids[s]}\n" for s in AUDIO_SESSIONS_2))
+    (data / "aria/dev").mkdir(parents=True)
+    raw = demo_data / "aria/dev/dev_02.aria.wav"
+    audio, _ = sf.read(raw, dtype="float32")
+    for session in ("good", "short_enrol"):
+        shutil.copy(raw, data / f"aria/dev/{session}.aria.wav")
+    (data / "aria/dev/unknown_size.aria.wav").write_bytes(unknown_size(raw.read_bytes()))
+    rf64 = workdir / "whole.rf64"
+    sf.write(rf64, audio, 48000, subtype="PCM_16", format="RF64")
+    (data / "aria/dev/rf64_cut.aria.wav").write_bytes(rf64.read_bytes()[: rf64.stat().st_size * 2 // 3])
+    flac = workdir / "whole.flac"
+    sf.write(flac, audio, 48000, format="FLAC")
+    (data / "aria/dev/flac_cut.aria.wav").write_bytes(flac.read_bytes()[: flac.stat().st_size * 2 // 3])
+    audio[200_000, 3] = np.nan
+    sf.write(data / "aria/dev/nan.aria.wav", audio, 48000, subtype="FLOAT")
+    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "devices=[aria]", "--keep-going",
+                                check=False)
+    return workdir, output_of(result), result.returncode
+
+
+AUDIO_CASES_2 = {
+    "audio: WAV whose header leaves the length unknown (0xFFFFFFFF)": (
+        "unknown_size", ("data/aria/dev/unknown_size.aria.wav: its header does not say how long the audio is",)),
+    "audio: truncated RF64": ("rf64_cut", ("data/aria/dev/rf64_cut.aria.wav is truncated: its header declares",)),
+    "audio: truncated FLAC saved as .wav": (
+        "flac_cut", ("data/aria/dev/flac_cut.aria.wav could not be read after frame", "damaged or truncated")),
+    "audio: NaN in a float recording (resampled)": (
+        "nan", ("data/aria/dev/nan.aria.wav holds NaN or Inf samples (the first at frame 200000, 4.167 s in)",)),
+    "audio: one-frame enrolment": (
+        "short_enrol", ("data/participant/dev/P399.wav is only 0.000 s long (1 frame(s) at 48000 Hz)",)),
+}
+
+
+@pytest.mark.parametrize("case", AUDIO_CASES_2)
+def test_broken_recordings_round_2_fail_naming_the_raw_file(case, audio_run_2, request):
+    workdir, text, returncode = audio_run_2
+    session, needles = AUDIO_CASES_2[case]
+    assert returncode != 0
+    observe(case, request, text, *needles)
+    assert not list((workdir / "work/enhanced").rglob(f"{session}.*.wav"))
+    assert "resampled/16000" not in next(ln for ln in text.splitlines() if needles[0] in ln)
+    assert_final_outputs_sound(workdir)
+
+
+def test_good_session_completes_beside_the_broken_ones_round_2(audio_run_2):
+    workdir, _, _ = audio_run_2
+    for pid in ("P302", "P303", "P304"):
+        assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.aria.{pid}.wav").frames == 384000
+
+
+def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, request):
+    """A system at 48 kHz reads the raw recording itself: no resample job sees it."""
+    raw = data / "aria/dev/dev_02.aria.wav"
+    audio, _ = sf.read(raw, dtype="float32")
+    audio[100, 0] = np.inf
+    sf.write(raw, audio, 48000, subtype="FLOAT")
+    args = data / "passthrough48k.yaml"
+    args.write_text("name: passthrough\nargs: {}\nsample_rate: 48000\n")
+    result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", f"enhance_args={args}", check=False)
+    assert result.returncode != 0
+    observe("audio: Inf in a float recording read at 48 kHz", request, output_of(result),
+            "data/aria/dev/dev_02.aria.wav holds NaN or Inf samples (the first at frame 100")
+    assert not list((run.workdir / "work/enhanced").rglob("dev_02.aria.*.wav"))
+
+
+def test_full_disk_says_no_space_left_and_names_the_file(run, data, request):
+    """work_dir on a 64 KiB tmpfs, mounted in a private mount namespace (nothing stays mounted);
+    one resampled enrolment (160 KB) asked for, so the file that meets the full disk is known."""
+    small = run.workdir / "small"
+    small.mkdir()
+    target = "small/work/resampled/16000/participant/dev/P302.wav"
+    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
+                 str(run.workdir), "--cores", "2", target, "--config", NO_SCORES, "data_root=data",
+                 "work_dir=small/work"]
+    script = f"mount -t tmpfs -o size=64k tmpfs {small} && exec {' '.join(snakemake)}"
+    private = ["unshare", "--user", "--map-root-user", "--mount"]
+    if subprocess.run([*private, "true"], check=False).returncode != 0 and os.geteuid() == 0:
+        private = ["unshare", "--mount"]  # user namespaces off: root can still mount privately
+    result = subprocess.run([*private, "sh", "-c", script], capture_output=True, text=True, cwd=run.workdir,
+                            check=False)
+    assert result.returncode != 0
+    observe("disk: full while writing", request, output_of(result), f"cannot write {target}: No space left on device")
+    assert not list(small.iterdir())  # the tmpfs is gone with its namespace
+
+
+ARGS_CASES = {
+    "args yaml: alias bomb": (
+        # 9 levels of 9 aliases under args: a few hundred bytes standing for 9**9 values
+        "name: passthrough\nargs:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(f"  {c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+        + "sample_rate: *i\n",
+        ("passthrough_args.yaml: its aliases (*name) expand it to", "more than the 100000 allowed")),
+    "args yaml: mem_mb: lots": (
+        "name: passthrough\nargs: {}\nresources: {mem_mb: lots}\n",
+        ("passthrough_args.yaml: resources.mem_mb must be a whole number >= 0 (MB), got 'lots'",)),
+    "args yaml: sample_rate 16": (
+        "name: passthrough\nargs: {}\nsample_rate: 16\n",
+        ("passthrough_args.yaml: 'sample_rate' must be a whole number of Hz from 8000 to 192000",)),
+}
+
+
+@pytest.mark.parametrize("case", ARGS_CASES)
+def test_args_yaml_errors_round_2(case, run, data, request):
+    text, needles = ARGS_CASES[case]
+    args = data / "passthrough_args.yaml"
+    args.write_text(text)
+    started = time.monotonic()
+    result = run("--config", NO_SCORES, "data_root=data", f"enhance_args={args}", check=False)
+    assert result.returncode != 0
+    assert time.monotonic() - started < 120  # the bomb is refused, not expanded (it took minutes and GBs)
+    observe(case, request, output_of(result), *needles, tmp=run.workdir)
+    assert not (run.workdir / "work" / "enhanced").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".hidden"])
+def test_system_name_that_is_not_a_plain_folder_name_is_refused(name, run, data, request):
+    result = run("--config", NO_SCORES, "data_root=data", f"enhancement_name={name}", check=False)
+    assert result.returncode != 0
+    assert f"'{name}' does not match" in output_of(result)
+    observe(f"config: enhancement_name={name}", request, output_of(result),
+            "Failed validating 'pattern' in schema['properties']['enhancement_name']")
+    assert not (run.workdir / "work" / "enhanced").exists()
+
+
+def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, data, request):
+    """A pid corrected in the manifest (P304 -> P309): the old file stays, and is named."""
+    run("--config", NO_SCORES, "data_root=data", "devices=[aria]")
+    manifest = data / "metadata" / "sessions.dev.csv"
+    manifest.write_text(manifest.read_text().replace("P304", "P309"))
+    shutil.copy(data / "participant/dev/P304.wav", data / "participant/dev/P309.wav")
+    result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", check=False)
+    assert result.returncode != 0
+    folder = run.workdir / "work/enhanced/passthrough/dev"
+    observe("submission: a .wav that is no longer a target", request, output_of(result),
+            "1 .wav file(s) in work/enhanced/passthrough/dev are not targets of the manifest")
+    assert "work/enhanced/passthrough/dev/dev_02.aria.P304.wav" in output_of(result)
+    assert (folder / "dev_02.aria.P304.wav").is_file() and (folder / "dev_02.aria.P309.wav").is_file()
+    assert not (folder / "validation.csv").exists()
+
+
 # ---- the table in tests/README.md -------------------------------------------
 
 

@@ -40,3 +40,30 @@ def test_every_bad_file_is_listed(tmp_path):
         assert expected in message
     assert "ok.wav" not in message
     assert not (tmp_path / "validation.csv").exists()
+
+
+def test_wav_files_that_are_not_targets_fail_validation_and_stay(tmp_path):
+    files = [Expected(write(tmp_path / f"s.aria.P{i}.wav", 1600), 1600) for i in range(3)]
+    write(tmp_path / "s.aria.OLD.wav", 1600)  # a pid since corrected in the manifest
+    write(tmp_path / "notes.WAV", 16)
+    (tmp_path / "metrics.csv").write_text("not audio\n")  # other files are no concern
+    with pytest.raises(SubmissionError) as err:
+        validate_submission(files, tmp_path / "validation.csv")
+    message = str(err.value)
+    assert message.startswith(f"2 .wav file(s) in {tmp_path} are not targets of the manifest")
+    assert f"  {tmp_path / 'notes.WAV'}\n  {tmp_path / 's.aria.OLD.wav'}" in message
+    assert "s.aria.P0.wav" not in message
+    assert (tmp_path / "s.aria.OLD.wav").exists() and (tmp_path / "notes.WAV").exists()
+    assert not (tmp_path / "validation.csv").exists()
+    (tmp_path / "s.aria.OLD.wav").unlink()
+    (tmp_path / "notes.WAV").unlink()
+    validate_submission(files, tmp_path / "validation.csv")
+    assert (tmp_path / "validation.csv").exists()
+
+
+def test_bad_and_unexpected_files_are_listed_together(tmp_path):
+    files = [Expected(write(tmp_path / "a.wav", 1599), 1600)]
+    write(tmp_path / "b.wav", 1600)
+    with pytest.raises(SubmissionError, match=r"(?s)1 of 1 submission files are invalid.*a.wav: 1599 samples"
+                                              r".*1 .wav file\(s\) in .* are not targets.*b.wav"):
+        validate_submission(files, tmp_path / "validation.csv")
