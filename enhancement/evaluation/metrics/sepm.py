@@ -118,16 +118,26 @@ def _spectra(x: np.ndarray, fr: Framing, count: int) -> np.ndarray:
     return np.fft.rfft(_frames(x, fr.win, fr.hop, count) * _hann(fr.win), fr.nfft, axis=-1)
 
 
-def fwsegsnr(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
-    """Frequency-weighted segmental SNR (dB), limited to [-10, 35] per frame."""
+def eps_spectra(clean: np.ndarray, processed: np.ndarray, fs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitude spectra (bins x frames, Nyquist dropped) of both signals plus eps.
+
+    fwSNRseg and WSS analyse the same frames of ``x + eps``; computing them once
+    serves both (and the WSS inside the composites).
+    """
     if clean.shape != processed.shape:
         raise ValueError("The two signals do not match!")
     fr = Framing.for_rate(fs)
     c = clean.astype(np.float64) + EPS
     p = processed.astype(np.float64) + EPS
     n = _stft_count(len(c), fr)
-    cs = np.abs(_spectra(c, fr, n))[:, :-1].T
-    ps = np.abs(_spectra(p, fr, n))[:, :-1].T
+    return np.abs(_spectra(c, fr, n))[:, :-1].T, np.abs(_spectra(p, fr, n))[:, :-1].T
+
+
+def fwsegsnr(clean: np.ndarray, processed: np.ndarray, fs: int,
+             spectra: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Frequency-weighted segmental SNR (dB), limited to [-10, 35] per frame."""
+    fr = Framing.for_rate(fs)
+    cs, ps = spectra if spectra is not None else eps_spectra(clean, processed, fs)
     cs = cs / cs.sum(0)
     ps = ps / ps.sum(0)
     bank = _gauss_bank(fs, fr.nfft)
@@ -239,16 +249,13 @@ def _local_peaks(slope: np.ndarray, energy: np.ndarray) -> np.ndarray:
     return np.where(rising, up, down)
 
 
-def wss(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
+def wss(clean: np.ndarray, processed: np.ndarray, fs: int,
+        spectra: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """Klatt's weighted spectral slope distance, 95 % trimmed mean."""
-    if clean.shape != processed.shape:
-        raise ValueError("The two signals do not match!")
     fr = Framing.for_rate(fs)
-    c = clean.astype(np.float64) + EPS
-    p = processed.astype(np.float64) + EPS
-    n = _stft_count(len(c), fr)
-    cs = (np.abs(_spectra(c, fr, n)) ** 2)[:, :-1].T
-    ps = (np.abs(_spectra(p, fr, n)) ** 2)[:, :-1].T
+    mc, mp = spectra if spectra is not None else eps_spectra(clean, processed, fs)
+    cs = mc ** 2
+    ps = mp ** 2
     bank = _gauss_bank(fs, fr.nfft)
     with np.errstate(divide="ignore"):
         lc = 10 * np.log10(bank @ cs)
@@ -293,10 +300,10 @@ def cepstrum_distance(clean: np.ndarray, processed: np.ndarray, fs: int) -> floa
     return _trimmed_mean(d)
 
 
-def composite(clean: np.ndarray, processed: np.ndarray, fs: int,
-              pesq_value: float) -> tuple[float, float, float]:
+def composite(clean: np.ndarray, processed: np.ndarray, fs: int, pesq_value: float,
+              spectra: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float, float]:
     """Hu & Loizou's C_sig, C_bak, C_ovl from LLR, WSS, segSNR and a PESQ value."""
-    w = wss(clean, processed, fs)
+    w = wss(clean, processed, fs, spectra)
     ll = llr(clean, processed, fs, for_composite=True)
     seg = segsnr(clean, processed, fs)
     csig = 3.093 - 1.029 * ll + 0.603 * pesq_value - 0.009 * w

@@ -1,7 +1,7 @@
 """BSS-eval SDR/SIR/SAR, SI-SNR and CI-SDR, as the official evaluation computes them.
 
 versa's ``signal_metric``: mir_eval's ``bss_eval_sources`` (one source, no
-permutation, so SIR is infinite), fast-bss-eval's SI-SDR in float32 without
+permutation, so SIR is infinite; computed here once instead of twice), fast-bss-eval's SI-SDR in float32 without
 mean removal, and CI-SDR with a 512-tap filter in float32. The ``ci-sdr``
 package cannot be installed by current pip (its PyPI metadata names a git URL),
 so CI-SDR is written here from its definition: the reference filtered by the
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.linalg import toeplitz
 
 KEYS = ("sdr", "sir", "sar", "si_snr", "ci_sdr")
 
@@ -51,17 +52,46 @@ def ci_sdr(est: np.ndarray, ref: np.ndarray, filter_length: int = 512) -> float:
     return float((10 * torch.log10(num / den))[0])
 
 
-def signal_metric(est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
-    """All five keys; raises ValueError (mir_eval) on a silent estimate or reference."""
-    from mir_eval.separation import bss_eval_sources
+def bss_eval_one_source(est: np.ndarray, ref: np.ndarray, flen: int = 512) -> tuple[float, float, float]:
+    """SDR, SIR, SAR of mir_eval's ``bss_eval_sources`` for one source, in float64.
 
+    With one reference the interference part of BSS-eval is exactly zero (SIR is
+    infinite, SAR equals SDR), and both least-squares projections mir_eval makes
+    are the same one; we make it once, with real FFTs. Like mir_eval, a silent
+    reference or estimate is a ValueError.
+    """
+    if not np.any(ref):
+        raise ValueError("the reference source is silent (all zeros)")
+    if not np.any(est):
+        raise ValueError("the estimated source is silent (all zeros)")
+    n = len(ref)
+    nfft = int(2 ** np.ceil(np.log2(n + flen - 1.0)))
+    s = np.fft.rfft(ref, nfft)
+    auto = np.fft.irfft(s * np.conj(s), nfft)
+    cross = np.fft.irfft(np.conj(s) * np.fft.rfft(est, nfft), nfft)
+    gram = toeplitz(auto[:flen])
+    try:
+        coef = np.linalg.solve(gram, cross[:flen])
+    except np.linalg.LinAlgError:
+        coef = np.linalg.lstsq(gram, cross[:flen], rcond=None)[0]
+    s_filt = np.fft.irfft(np.fft.rfft(coef, nfft) * s, nfft)[: n + flen - 1]
+    e_artif = -s_filt
+    e_artif[:n] += est
+    num = np.sum(s_filt ** 2)
+    den = np.sum(e_artif ** 2)
+    sdr = np.inf if den == 0 else float(10 * np.log10(num / den))
+    return sdr, float("inf"), sdr
+
+
+def signal_metric(est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+    """All five keys; ValueError on a silent estimate or reference (as mir_eval)."""
+    sdr, sir, sar = bss_eval_one_source(est, ref)
     e = est[np.newaxis, :]
     r = ref[np.newaxis, :]
-    sdr, sir, sar, _ = bss_eval_sources(r, e, compute_permutation=False)
     return {
-        "sdr": float(sdr[0]),
-        "sir": float(sir[0]),
-        "sar": float(sar[0]),
+        "sdr": sdr,
+        "sir": sir,
+        "sar": sar,
         "si_snr": si_snr(e, r),
         "ci_sdr": ci_sdr(e, r),
     }
