@@ -14,7 +14,6 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
-import torch
 from threadpoolctl import threadpool_limits
 
 from . import perceptual, sepm, signal
@@ -104,6 +103,8 @@ def single_thread() -> Iterator[None]:
     in the last bits with torch's thread count (up to 1.2e-5 dB on the fixture,
     over the tolerance), and a scoring job is meant to use one core.
     """
+    import torch  # heavy; only scoring needs it
+
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

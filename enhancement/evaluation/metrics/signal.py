@@ -11,7 +11,6 @@ least-squares 512-tap FIR that best matches the estimate, against the error.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from scipy.linalg import toeplitz
 
 KEYS = ("sdr", "sir", "sar", "si_snr", "ci_sdr")
@@ -20,6 +19,7 @@ KEYS = ("sdr", "sir", "sar", "si_snr", "ci_sdr")
 def si_snr(est: np.ndarray, ref: np.ndarray) -> float:
     """Scale-invariant SNR (dB) in float32, no mean removal (fast-bss-eval)."""
     import fast_bss_eval
+    import torch
 
     loss = fast_bss_eval.si_sdr_loss(
         est=torch.from_numpy(est).float(), ref=torch.from_numpy(ref).float(),
@@ -34,6 +34,8 @@ def ci_sdr(est: np.ndarray, ref: np.ndarray, filter_length: int = 512) -> float:
     reference and solved with ``torch.linalg.solve``; the filtered reference is
     compared with the estimate zero-padded by ``filter_length - 1``.
     """
+    import torch
+
     x = torch.from_numpy(np.atleast_2d(ref)).float()
     d = torch.from_numpy(np.atleast_2d(est)).float()
     n = x.shape[-1]
