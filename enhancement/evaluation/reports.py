@@ -26,8 +26,6 @@ from .segments import BEFORE_START, REASONS, SAMPLE_RATE
 from .stats import compute_stats
 from .tables import SCORED, SKIPPED, TABLE_COLUMNS, _fmt
 
-log = __import__("logging").getLogger(__name__)
-
 
 def report_name(dataset: str, device: str, segment_type: str, session: str = "_", pid: str = "_") -> str:
     return f"report.{dataset}.{device}.{segment_type}.{session}.{pid}.json"
