@@ -1,0 +1,104 @@
+"""The two kinds of scoring job: one submission file (individual), one (session, device) (summed).
+
+Each job loads its files once, builds the metric state once (``SegmentScorer``)
+and returns one row per segment: scored rows carry every metric key, skipped
+rows carry their reason. ``write_table`` stores them for the aggregation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from . import segments as sg
+from .metrics import SegmentMetricError, SegmentScorer, minimum_length_s
+from .tables import SCORED, SKIPPED
+
+log = logging.getLogger(__name__)
+INDIVIDUAL = "individual"
+SUMMED = "summed"
+SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
+
+
+def read_audio(path: Path, what: str, fs: int = sg.SAMPLE_RATE) -> np.ndarray:
+    """Mono float64 samples of a 16-kHz file; clear error naming the file otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} not found")
+    x, rate = sf.read(path, dtype="float64", always_2d=True)
+    if rate != fs:
+        raise ValueError(f"{path}: {what} is {rate} Hz; the evaluation needs {fs} Hz")
+    if x.shape[1] != 1:
+        log.warning("%s: %s has %d channels; the first is scored (as upstream)", path, what, x.shape[1])
+    return np.ascontiguousarray(x[:, 0])
+
+
+def _earliest(earliest_start_s: float, fs: int) -> int:
+    return round(earliest_start_s * fs)
+
+
+def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segment],
+                   ref: np.ndarray, est: np.ndarray, scorer: SegmentScorer,
+                   earliest_start_s: float = 30.0) -> list[dict]:
+    """Rows for the segments of one target cut from (ref, est)."""
+    earliest = _earliest(earliest_start_s, scorer.fs)
+    min_len = minimum_length_s(scorer.families)
+    rows = []
+    for seg in segs:
+        row: dict = {"key": seg.key(target.stem), "session": target.session, "device": target.device,
+                     "pid": target.pid, "segment_type": segment_type, "index": seg.index,
+                     "start": seg.start, "end": seg.end, "status": SCORED, "reason": "", "detail": ""}
+        skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs)
+        if skip is None:
+            r = sg.pcm16_round_trip(ref[seg.start: seg.end])
+            e = sg.pcm16_round_trip(est[seg.start: seg.end])
+            try:
+                row.update(scorer.score(e, r))
+            except SegmentMetricError as err:
+                skip = (sg.METRIC_FAILED, str(err))
+        if skip is not None:
+            row.update(status=SKIPPED, reason=skip[0], detail=skip[1])
+            if skip[0] != sg.BEFORE_START:
+                log.info("%s %s: not scored (%s: %s)", segment_type, row["key"], *skip)
+        rows.append(row)
+    return rows
+
+
+def score_individual(data_root: Path, dataset: str, target: sg.Target, output_wav: Path,
+                     scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
+                     metrics: str | Sequence[str] = "full") -> list[dict]:
+    """Score the ``individual`` segments of one submission file against its reference."""
+    scorer = scorer or SegmentScorer(metrics)
+    segs = sg.read_segments(sg.segments_file(data_root, dataset, target))
+    ref = read_audio(sg.reference_file(data_root, dataset, target), f"reference of {target.stem}")
+    est = read_audio(output_wav, f"submission file of {target.stem}")
+    return score_segments(target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
+
+
+def score_summed(data_root: Path, dataset: str, session: str, device: str,
+                 partners: Sequence[str], output_wavs: Sequence[Path],
+                 scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
+                 metrics: str | Sequence[str] = "full") -> list[dict]:
+    """Score the ``summed`` segments of one (session, device).
+
+    The partners' references are summed, and so are their outputs (each zero-padded
+    to the longest); each partner's segment list then cuts the two sums.
+    ``output_wavs`` are the partners' submission files, in the order of ``partners``.
+    """
+    if len(partners) != len(output_wavs):
+        raise ValueError(f"{session}.{device}: {len(partners)} partners but {len(output_wavs)} outputs")
+    scorer = scorer or SegmentScorer(metrics)
+    targets = [sg.Target(session, device, p) for p in partners]
+    ref = sg.sum_signals([read_audio(sg.reference_file(data_root, dataset, t), f"reference of {t.stem}")
+                          for t in targets])
+    est = sg.sum_signals([read_audio(w, f"submission file of {t.stem}")
+                          for t, w in zip(targets, output_wavs)])
+    rows = []
+    for t in targets:
+        segs = sg.read_segments(sg.segments_file(data_root, dataset, t))
+        rows += score_segments(t, SUMMED, segs, ref, est, scorer, earliest_start_s)
+    return rows

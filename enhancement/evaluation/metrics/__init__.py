@@ -1,0 +1,177 @@
+"""Metric sets of the official ECHI evaluation and the per-job scorer that computes them.
+
+A *family* is one entry of upstream's ``metrics.yaml`` (``signal_metric``,
+``pysepm``, ``pesq``, ``stoi``, ``dnsmos``); its keys come out in upstream's
+order. ``full`` is every family computable offline, ``quick`` is upstream's
+``metrics_quick.yaml``. Failure handling follows versa: a ValueError in
+``signal_metric`` only drops its keys, a PESQ error counts as 0.0, any other
+error fails the whole segment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from . import perceptual, sepm, signal
+from .dnsmos import Dnsmos
+
+SEPM_KEYS = (
+    "pysepm_fwsegsnr", "pysepm_llr", "pysepm_wss", "pysepm_cd", "pysepm_c_sig",
+    "pysepm_c_bak", "pysepm_c_ovl", "pysepm_csii_high", "pysepm_csii_mid",
+    "pysepm_csii_low", "pysepm_ncm",
+)
+FAMILY_KEYS: dict[str, tuple[str, ...]] = {
+    "signal_metric": signal.KEYS,
+    "pysepm": SEPM_KEYS,
+    "pesq": ("pesq",),
+    "stoi": ("stoi",),
+    "dnsmos": ("dns_overall", "dns_p808"),
+}
+FAMILY_ORDER = tuple(FAMILY_KEYS)
+METRIC_SETS: dict[str, tuple[str, ...]] = {
+    "full": FAMILY_ORDER,
+    "quick": ("pysepm", "pesq", "stoi"),
+}
+# Keys of upstream's metrics.yaml whose models are downloaded at run time.
+NOT_COMPUTED = (
+    "utmos", "nisqa_mos_pred", "nisqa_noi_pred", "nisqa_dis_pred", "nisqa_col_pred",
+    "nisqa_loud_pred", "torch_squim_pesq", "torch_squim_stoi", "torch_squim_si_sdr",
+    "torch_squim_mos",
+)
+_ALIASES = {"pseudo_mos": "dnsmos"}
+
+
+class SegmentMetricError(RuntimeError):
+    """A metric raised on a segment: the segment leaves every statistic."""
+
+    def __init__(self, family: str, error: BaseException) -> None:
+        super().__init__(f"{family}: {type(error).__name__}: {error}")
+        self.family = family
+
+
+def resolve_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
+    """Families for ``full``, ``quick`` or a list of family or key names, in upstream order."""
+    if isinstance(metrics, str):
+        if metrics in METRIC_SETS:
+            return METRIC_SETS[metrics]
+        metrics = [metrics]
+    wanted: set[str] = set()
+    for name in metrics:
+        name = _ALIASES.get(name, name)
+        if name in FAMILY_KEYS:
+            wanted.add(name)
+            continue
+        family = next((f for f, keys in FAMILY_KEYS.items() if name in keys), None)
+        if family is None:
+            if name in NOT_COMPUTED or name.startswith(("nisqa", "torch_squim")):
+                raise ValueError(
+                    f"metric {name!r} needs model weights downloaded at run time and is not "
+                    f"computed here; choose from {sorted(FAMILY_KEYS)} or 'full'/'quick'")
+            raise ValueError(
+                f"unknown metric {name!r}: use 'full', 'quick', or names from "
+                f"{sorted(FAMILY_KEYS)} or their keys")
+        wanted.add(family)
+    if not wanted:
+        raise ValueError("empty metric list: name at least one metric, or use 'full'/'quick'")
+    return tuple(f for f in FAMILY_ORDER if f in wanted)
+
+
+def metric_keys(families: Iterable[str]) -> list[str]:
+    """Output keys of the families, in upstream's row order."""
+    return [k for f in families for k in FAMILY_KEYS[f]]
+
+
+def minimum_length_s(families: Iterable[str]) -> float:
+    """versa's length check: 0.3 s with STOI, 0.25 s with PESQ, else none."""
+    fams = set(families)
+    if "stoi" in fams:
+        return 0.3
+    if "pesq" in fams:
+        return 0.25
+    return 0.0
+
+
+@contextlib.contextmanager
+def single_thread() -> Iterator[None]:
+    """torch and BLAS on one thread for the duration.
+
+    The official numbers were made single-threaded: CI-SDR's float32 sums change
+    in the last bits with torch's thread count (up to 1.2e-5 dB on the fixture,
+    over the tolerance), and a scoring job is meant to use one core.
+    """
+    import torch  # heavy; only scoring needs it
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(1):
+            yield
+    finally:
+        torch.set_num_threads(old)
+
+
+class SegmentScorer:
+    """Scores segment pairs with a metric set; expensive state is built once per job."""
+
+    def __init__(self, metrics: str | Sequence[str] = "full", fs: int = 16000) -> None:
+        self.families = resolve_metrics(metrics)
+        self.keys = metric_keys(self.families)
+        self.fs = fs
+        self._dnsmos = Dnsmos() if "dnsmos" in self.families else None
+        if "pysepm" in self.families:
+            sepm._ncm_design(fs)
+
+    def score(self, est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+        """Every key of the set for one segment; SegmentMetricError if one fails."""
+        with single_thread():
+            return self._score(est, ref)
+
+    def _score(self, est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
+        row: dict[str, float] = {}
+        pesq_value: float | None = None
+        for family in self.families:
+            try:
+                if family == "signal_metric":
+                    try:
+                        row.update(signal.signal_metric(est, ref))
+                    except ValueError:
+                        continue  # versa: keys absent, the segment stays
+                elif family == "pysepm":
+                    pesq_value = perceptual.pesq_raw(est, ref, self.fs)
+                    row.update(self._sepm(est, ref, pesq_value))
+                elif family == "pesq":
+                    row["pesq"] = pesq_value if pesq_value is not None else \
+                        perceptual.pesq_or_zero(est, ref, self.fs)
+                elif family == "stoi":
+                    row["stoi"] = perceptual.stoi(est, ref, self.fs)
+                elif family == "dnsmos":
+                    assert self._dnsmos is not None
+                    row.update(self._dnsmos(est, self.fs))
+            except SegmentMetricError:
+                raise
+            except Exception as err:
+                raise SegmentMetricError(family, err) from err
+        return row
+
+    def _sepm(self, est: np.ndarray, ref: np.ndarray, pesq_value: float) -> dict[str, float]:
+        fs = self.fs
+        spectra = sepm.eps_spectra(ref, est, fs)  # shared by fwSNRseg, WSS and the composites
+        c_sig, c_bak, c_ovl = sepm.composite(ref, est, fs, pesq_value, spectra)
+        high, mid, low = sepm.csii(ref, est, fs)
+        return {
+            "pysepm_fwsegsnr": sepm.fwsegsnr(ref, est, fs, spectra),
+            "pysepm_llr": sepm.llr(ref, est, fs),
+            "pysepm_wss": sepm.wss(ref, est, fs, spectra),
+            "pysepm_cd": sepm.cepstrum_distance(ref, est, fs),
+            "pysepm_c_sig": c_sig,
+            "pysepm_c_bak": c_bak,
+            "pysepm_c_ovl": c_ovl,
+            "pysepm_csii_high": high,
+            "pysepm_csii_mid": mid,
+            "pysepm_csii_low": low,
+            "pysepm_ncm": sepm.ncm(ref, est, fs),
+        }

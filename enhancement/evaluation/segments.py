@@ -1,0 +1,129 @@
+"""ECHI targets, segment lists, cutting, and the reasons a segment is not scored.
+
+Mirrors the official recipe: targets are the three partners of each device
+with a wearer (``metadata/sessions.{dataset}.csv``); segments are headerless
+``index,start,end`` rows at 16 kHz; a cut segment goes through a PCM_16 round
+trip (the recipe writes it with soundfile and reads it back). A segment is not
+scored when it runs past the end, starts before ``earliest_start`` samples, is
+shorter than the metric set allows, or its reference is constant.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+POSITIONS = ("pos1", "pos2", "pos3", "pos4")
+SAMPLE_RATE = 16000
+
+# Skip reason codes (the same codes as the fixture's dropped_segments.csv).
+PAST_END = "past_end"
+BEFORE_START = "before_30s"
+TOO_SHORT = "too_short"
+CONSTANT_REF = "constant_ref"
+METRIC_FAILED = "metric_failed"
+REASONS = (PAST_END, BEFORE_START, TOO_SHORT, CONSTANT_REF, METRIC_FAILED)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One (session, device, partner) whose output is scored."""
+
+    session: str
+    device: str
+    pid: str
+
+    @property
+    def stem(self) -> str:
+        return f"{self.session}.{self.device}.{self.pid}"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One row of a segment list, in samples."""
+
+    index: int
+    start: int
+    end: int
+
+    def key(self, stem: str) -> str:
+        """Upstream's segment file name, the row key of every report."""
+        return f"{stem}.{self.index:03g}.{self.start}_{self.end}.wav"
+
+
+def sessions_file(data_root: Path, dataset: str) -> Path:
+    return Path(data_root) / "metadata" / f"sessions.{dataset}.csv"
+
+
+def segments_file(data_root: Path, dataset: str, target: Target) -> Path:
+    return Path(data_root) / "metadata" / "ref" / dataset / f"{target.stem}.csv"
+
+
+def reference_file(data_root: Path, dataset: str, target: Target) -> Path:
+    return Path(data_root) / "ref" / dataset / f"{target.stem}.wav"
+
+
+def read_targets(data_root: Path, dataset: str, devices: tuple[str, ...] = ("aria", "ha")) -> list[Target]:
+    """Targets in upstream's order: device, then session row, then position."""
+    path = sessions_file(data_root, dataset)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: sessions file of dataset {dataset!r} not found under {data_root}")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    targets = []
+    for device in devices:
+        for row in rows:
+            if f"{device}_pos" not in row or "session" not in row:
+                raise ValueError(f"{path}: needs columns session,{device}_pos,pos1..pos4")
+            pos = "pos" + (row[f"{device}_pos"] or "").strip()
+            if pos not in POSITIONS:
+                continue  # no wearer of this device in the session (upstream warns)
+            targets += [Target(row["session"], device, row[p]) for p in POSITIONS if p != pos]
+    return targets
+
+
+def read_segments(path: Path) -> list[Segment]:
+    """A headerless ``index,start,end`` list; clear error on a malformed row."""
+    segs = []
+    with open(path, newline="") as f:
+        for n, row in enumerate(csv.reader(f), 1):
+            if not row:
+                continue
+            try:
+                index, start, end = (int(v) for v in row[:3])
+            except ValueError as err:
+                raise ValueError(f"{path}:{n}: expected integer index,start,end, got {row}") from err
+            segs.append(Segment(index, start, end))
+    return segs
+
+
+def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
+    """What writing PCM_16 and reading back does: x*32768, round half even, clip."""
+    return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
+
+
+def sum_signals(signals: list[np.ndarray]) -> np.ndarray:
+    """Sum, zero-padding each to the longest (upstream's summed signals)."""
+    total = np.zeros(max(len(s) for s in signals))
+    for s in signals:
+        total[: len(s)] += s
+    return total
+
+
+def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: int,
+                min_length_s: float, fs: int = SAMPLE_RATE) -> tuple[str, str] | None:
+    """(reason code, detail) when the segment is not scored, else None (upstream's order)."""
+    if seg.end > len(ref) or seg.end > len(est):
+        return PAST_END, f"end {seg.end} beyond the signal ({min(len(ref), len(est))} samples)"
+    if seg.start < earliest_start:
+        return BEFORE_START, f"start {seg.start} < earliest start {earliest_start}"
+    length = max(seg.end - seg.start, 0)
+    if length / fs < min_length_s:
+        return TOO_SHORT, f"{length / fs:.4f} s < {min_length_s} s"
+    r = pcm16_round_trip(ref[seg.start: seg.end])
+    if r.size == 0 or np.all(r == r[0]):
+        return CONSTANT_REF, "reference segment has only one value"
+    return None

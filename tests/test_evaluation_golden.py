@@ -1,0 +1,135 @@
+"""The official ECHI numbers: every value of every golden report file, and the same segments.
+
+Against ``../shared/eval_fixture`` (``ECHI_SHARED`` overrides ``../shared``): a
+two-session dev set whose ``golden/`` and ``golden_no_30s/`` folders hold what
+the official evaluation code wrote. The submission is scored once with the
+30-s rule off; the reports are written from those rows with the rule off and on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from enhancement.evaluation import evaluate_folder, read_table, write_reports
+from enhancement.evaluation.metrics import metric_keys, resolve_metrics
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
+FIXTURE = SHARED / "eval_fixture"
+
+pytestmark = pytest.mark.skipif(
+    not (FIXTURE / "golden").is_dir(),
+    reason=f"evaluation fixture not found at {FIXTURE} (set ECHI_SHARED to the shared folder)")
+
+ABS_DB = {"si_snr", "ci_sdr", "sdr", "sar"}
+
+
+def close(key: str, ours: float, gold: float) -> bool:
+    """The issue's tolerances: 1e-6 relative; 1e-4 for dns_*; 1e-5 dB for the SDR family."""
+    if isinstance(gold, float) and math.isnan(gold):
+        return isinstance(ours, float) and math.isnan(ours)
+    if gold in (math.inf, -math.inf) or ours in (math.inf, -math.inf):
+        return ours == gold
+    if key in ABS_DB:
+        return abs(ours - gold) <= 1e-5
+    rel = 1e-4 if key.startswith("dns_") else 1e-6
+    return abs(ours - gold) <= rel * max(abs(gold), 1e-12)
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory) -> tuple[Path, list[dict], list[str]]:
+    out = tmp_path_factory.mktemp("eval") / "no_30s"
+    evaluate_folder(FIXTURE, FIXTURE / "submission", "dev", out, metrics="full", earliest_start_s=0.0)
+    rows: list[dict] = []
+    keys: list[str] = []
+    for table in sorted((out / "tables").glob("*.csv")):
+        part, keys = read_table(table)
+        rows += part
+    return out, rows, keys
+
+
+@pytest.fixture(scope="module")
+def reports(scored, tmp_path_factory) -> dict[str, Path]:
+    out, rows, keys = scored
+    with_rule = tmp_path_factory.mktemp("eval") / "golden"
+    write_reports(rows, keys, "dev", with_rule, earliest_start_s=30.0, metric_set="full")
+    return {"golden": with_rule, "golden_no_30s": out}
+
+
+def _gold_files(name: str) -> list[Path]:
+    return sorted((FIXTURE / name).glob("report.*.json")) if (FIXTURE / name).is_dir() else []
+
+
+@pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
+def test_same_report_files(reports, golden):
+    ours = {p.name for p in reports[golden].glob("report.*")}
+    gold = {p.name for p in (FIXTURE / golden).glob("report.*")}
+    assert ours == gold
+
+
+@pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
+def test_every_json_value(reports, golden):
+    bad = []
+    assert _gold_files(golden), f"no report files in {FIXTURE / golden}"
+    for gpath in _gold_files(golden):
+        gold = json.loads(gpath.read_text())
+        ours = json.loads((reports[golden] / gpath.name).read_text())
+        assert list(ours) == list(gold), gpath.name
+        for key, gstats in gold.items():
+            assert list(ours[key]) == list(gstats), (gpath.name, key)
+            for stat, gval in gstats.items():
+                ours_val = ours[key][stat]
+                ok = ours_val == gval if stat == "count" else close(key, ours_val, gval)
+                if not ok:
+                    bad.append((gpath.name, key, stat, ours[key][stat], gval))
+    assert not bad, bad[:20]
+
+
+@pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
+def test_every_csv_row(reports, golden):
+    bad = []
+    for gpath in sorted((FIXTURE / golden).glob("report.*.csv")):
+        with open(gpath, newline="") as f:
+            gold = list(csv.DictReader(f))
+        with open(reports[golden] / gpath.name, newline="") as f:
+            ours = list(csv.DictReader(f))
+        assert [r["key"] for r in ours] == sorted(r["key"] for r in gold), gpath.name
+        gold_by_key = {r["key"]: r for r in gold}
+        for row in ours:
+            g = gold_by_key[row["key"]]
+            assert list(row) == list(g), gpath.name
+            for col, gval in g.items():
+                if col == "key":
+                    continue
+                if not close(col, float(row[col]), float(gval)):
+                    bad.append((gpath.name, row["key"], col, row[col], gval))
+    assert not bad, bad[:20]
+
+
+@pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
+def test_same_skipped_segments(reports, golden):
+    with open(FIXTURE / golden / "dropped_segments.csv", newline="") as f:
+        gold = {(r["segment_type"], r["device"], r["key"], r["reason_code"]) for r in csv.DictReader(f)}
+    ours = set()
+    for path in reports[golden].glob("segments.dev.*.csv"):
+        with open(path, newline="") as f:
+            ours |= {(r["segment_type"], r["device"], r["key"], r["reason"])
+                     for r in csv.DictReader(f) if r["status"] == "skipped"}
+    assert ours == gold
+
+
+def test_summary_counts_and_not_computed(reports):
+    summary = json.loads((reports["golden"] / "summary.dev.json").read_text())
+    level = summary["levels"]["aria.individual._._"]
+    assert level["kept"] == 21
+    assert level["skipped"] == {"past_end": 1, "before_30s": 11, "too_short": 1,
+                                "constant_ref": 0, "metric_failed": 1}
+    assert summary["levels"]["ha.individual.dev_21.P204"]["skipped"]["constant_ref"] == 1
+    assert "utmos" in summary["not_computed"]
+    assert summary["metric_keys"] == metric_keys(resolve_metrics("full"))

@@ -1,0 +1,190 @@
+"""Each metric of the official ECHI set: known values, the packages it must agree with, edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.linalg import solve_toeplitz
+from scipy.signal import lfilter
+
+from enhancement.evaluation.metrics import (
+    FAMILY_KEYS,
+    SegmentMetricError,
+    SegmentScorer,
+    metric_keys,
+    minimum_length_s,
+    perceptual,
+    resolve_metrics,
+    sepm,
+    signal,
+)
+from enhancement.evaluation.segments import pcm16_round_trip
+
+FS = 16000
+
+
+def speech_like(seconds: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * FS)
+    t = np.arange(n) / FS
+    f0 = 120 + 30 * np.sin(2 * np.pi * 0.8 * t + seed)
+    phase = 2 * np.pi * np.cumsum(f0) / FS
+    src = sum(np.sin(k * phase) / k for k in range(1, 25)) + 0.2 * rng.standard_normal(n)
+    x = lfilter([0.05], [1, -1.6, 0.9], src) * np.clip(np.sin(2 * np.pi * 3.7 * t + seed), 0.05, None)
+    return pcm16_round_trip(0.2 * x / np.max(np.abs(x)))
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[np.ndarray, np.ndarray]:
+    ref = speech_like(2.0, 1)
+    est = pcm16_round_trip(0.7 * ref + 0.2 * speech_like(2.0, 2) + 0.003 * np.random.default_rng(3).standard_normal(len(ref)))
+    return est, ref
+
+
+def test_bss_eval_matches_mir_eval(pair):
+    from mir_eval.separation import bss_eval_sources
+
+    est, ref = pair
+    sdr, sir, sar, _ = bss_eval_sources(ref[None], est[None], compute_permutation=False)
+    ours = signal.bss_eval_one_source(est, ref)
+    assert ours[0] == pytest.approx(sdr[0], abs=1e-9)
+    assert ours[2] == pytest.approx(sar[0], abs=1e-9)
+    assert ours[1] == np.inf and sir[0] == np.inf
+
+
+def test_signal_metric_refuses_silence(pair):
+    est, ref = pair
+    with pytest.raises(ValueError, match="silent"):
+        signal.signal_metric(np.zeros_like(est), ref)
+
+
+def test_ci_sdr_is_invariant_to_a_short_filter(pair):
+    _, ref = pair
+    filtered = lfilter([0.6, -0.3, 0.2, 0.1], [1.0], ref)
+    est = filtered + 1e-4 * np.random.default_rng(0).standard_normal(len(ref))
+    ci = signal.ci_sdr(est[None], ref[None])
+    si = signal.si_snr(est[None], ref[None])
+    sdr = signal.bss_eval_one_source(est, ref)[0]
+    assert ci > 30 > si
+    assert ci == pytest.approx(sdr, abs=2e-3)  # float32 against float64, same definition
+
+
+def test_si_snr_definition(pair):
+    est, ref = pair
+    alpha = np.dot(est, ref) / np.dot(ref, ref)
+    expected = 10 * np.log10(np.sum((alpha * ref) ** 2) / np.sum((est - alpha * ref) ** 2))
+    assert signal.si_snr(est[None], ref[None]) == pytest.approx(expected, abs=1e-3)
+    assert signal.si_snr(3 * ref[None], ref[None]) > 50  # float32 limit
+
+
+def test_sepm_identity_values():
+    x = speech_like(1.0, 4)
+    assert sepm.fwsegsnr(x, x, FS) == pytest.approx(35.0)
+    assert sepm.llr(x, x, FS) == pytest.approx(0.0, abs=1e-9)
+    assert sepm.wss(x, x, FS) == pytest.approx(0.0, abs=1e-9)
+    assert sepm.cepstrum_distance(x, x, FS) == pytest.approx(0.0, abs=1e-9)
+    y = x + 1e-6 * np.random.default_rng(8).standard_normal(len(x))  # r^2 = 1 exactly can round above 1
+    assert sepm.ncm(x, y, FS) == pytest.approx(1.0)
+    levels = sepm.csii(x, y, FS)
+    assert levels[0] == pytest.approx(1.0)  # a level without frames is NaN, the others 1
+    assert all(np.isnan(v) or v == pytest.approx(1.0) for v in levels)
+    c_sig, c_bak, c_ovl = sepm.composite(x, x, FS, 4.5)
+    assert c_sig == 5.0 and c_ovl == 5.0 and c_bak == pytest.approx(min(5.0, 1.634 + 0.478 * 4.5 + 0.063 * 35))
+
+
+def test_sepm_degrades_with_noise(pair):
+    est, ref = pair
+    noisy = est + 0.05 * np.random.default_rng(5).standard_normal(len(est))
+    assert sepm.fwsegsnr(ref, noisy, FS) < sepm.fwsegsnr(ref, est, FS)
+    assert sepm.llr(ref, noisy, FS) > sepm.llr(ref, est, FS)
+    assert sepm.ncm(ref, noisy, FS) < sepm.ncm(ref, est, FS)
+    assert 1.0 <= min(sepm.composite(ref, noisy, FS, 1.2)) <= max(sepm.composite(ref, noisy, FS, 1.2)) <= 5.0
+
+
+def test_levinson_solves_the_normal_equations():
+    frames = np.random.default_rng(6).standard_normal((5, 480))
+    r = sepm._autocorr(frames, 16)
+    a = sepm._levinson(r, 16)
+    for row, lags in zip(a, r):
+        assert -row[1:] == pytest.approx(solve_toeplitz(lags[:16], lags[1:17]), rel=1e-8, abs=1e-10)
+
+
+def test_local_peaks_follow_klatts_rule():
+    rng = np.random.default_rng(7)
+    energy = rng.standard_normal((25, 40)) * 10
+    slope = np.diff(energy, axis=0)
+    ours = sepm._local_peaks(slope, energy)
+    for f in range(energy.shape[1]):
+        for i in range(24):
+            n = i
+            if slope[i, f] > 0:
+                while n < 24 and slope[n, f] > 0:
+                    n += 1
+                assert ours[i, f] == energy[n - 1, f]
+            else:
+                while n >= 0 and slope[n, f] <= 0:
+                    n -= 1
+                assert ours[i, f] == energy[n + 1, f]
+
+
+def test_csii_low_is_nan_without_low_level_frames():
+    x = 0.1 * np.sin(2 * np.pi * 440 * np.arange(4800) / FS)
+    assert np.isnan(sepm.csii(x, x + 1e-3, FS)[2])
+
+
+def test_pesq_and_stoi_edge_values(pair):
+    est, ref = pair
+    assert 1.0 < perceptual.pesq_raw(est, ref, FS) < 4.7
+    with pytest.raises(ValueError):
+        perceptual.pesq_raw(np.zeros_like(est), ref, FS)
+    assert perceptual.pesq_or_zero(np.zeros_like(est), ref, FS) == 0.0
+    assert perceptual.stoi(est[:4800], ref[:4800], FS) == pytest.approx(1e-5)
+    assert 0.5 < perceptual.stoi(est, ref, FS) <= 1.0
+
+
+def test_dnsmos_is_peak_normalised(pair):
+    from enhancement.evaluation.metrics.dnsmos import Dnsmos
+
+    est, _ = pair
+    d = Dnsmos()
+    a = d(est[:16000], FS)
+    b = d(0.25 * est[:16000], FS)
+    assert set(a) == {"dns_overall", "dns_p808"}
+    assert 1.0 <= a["dns_overall"] <= 5.0 and a == pytest.approx(b, rel=1e-6)
+
+
+def test_metric_sets():
+    assert resolve_metrics("quick") == ("pysepm", "pesq", "stoi")
+    assert resolve_metrics("full") == tuple(FAMILY_KEYS)
+    assert resolve_metrics(["stoi", "sdr", "pseudo_mos"]) == ("signal_metric", "stoi", "dnsmos")
+    assert metric_keys(resolve_metrics("quick"))[-2:] == ["pesq", "stoi"]
+    with pytest.raises(ValueError, match="not computed"):
+        resolve_metrics(["utmos"])
+    with pytest.raises(ValueError, match="unknown metric"):
+        resolve_metrics(["loudness"])
+    assert minimum_length_s(("pesq",)) == 0.25 and minimum_length_s(("pysepm", "stoi")) == 0.3
+    assert minimum_length_s(("signal_metric",)) == 0.0
+
+
+def test_scorer_failure_rules(pair):
+    est, ref = pair
+    silent = np.zeros_like(est)
+    with pytest.raises(SegmentMetricError, match="pysepm"):
+        SegmentScorer("quick").score(silent, ref)
+    row = SegmentScorer(["signal_metric", "pesq"]).score(silent, ref)
+    assert row == {"pesq": 0.0}  # signal_metric's ValueError drops its keys only, PESQ counts 0
+    row = SegmentScorer(["signal_metric", "stoi"]).score(est, ref)
+    assert list(row) == ["sdr", "sir", "sar", "si_snr", "ci_sdr", "stoi"]
+
+
+def test_ncm_fixed_16k_design_is_the_butterworth_design():
+    from scipy.signal import butter
+
+    filters, weight, _ = sepm._ncm_design.__wrapped__(FS)
+    edges = np.array(sepm._NCM_EDGES_16K)
+    x = np.arange(len(edges)) * (np.log10(7400 / 165 + 1) - np.log10(300 / 165 + 1)) / 20 + np.log10(300 / 165 + 1)
+    assert edges == pytest.approx(165 * (10 ** x - 1), rel=1e-12)
+    assert len(filters) == 20 and len(weight) == 20
+    for i, (b, a) in enumerate(filters):
+        b2, a2 = butter(4, edges[i: i + 2] * 2 / FS, btype="bandpass")
+        assert b == pytest.approx(b2, rel=1e-12, abs=1e-25) and a == pytest.approx(a2, rel=1e-12)

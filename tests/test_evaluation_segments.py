@@ -1,0 +1,173 @@
+"""Targets, segment lists, cutting, every skip reason, tables, statistics and report files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from enhancement.evaluation import (
+    evaluate_folder,
+    read_table,
+    write_reports,
+    write_table,
+)
+from enhancement.evaluation.jobs import score_segments
+from enhancement.evaluation.metrics import SegmentScorer
+from enhancement.evaluation.segments import (
+    Segment,
+    Target,
+    pcm16_round_trip,
+    read_segments,
+    read_targets,
+    skip_reason,
+    sum_signals,
+)
+from enhancement.evaluation.stats import compute_stats
+
+FS = 16000
+
+
+def tone(n: int, f: float = 300.0, amp: float = 0.2) -> np.ndarray:
+    """Broadband noise under a slow envelope (STOI needs energy in every band)."""
+    t = np.arange(n) / FS
+    noise = np.random.default_rng(int(f)).standard_normal(n)
+    return pcm16_round_trip(amp * 0.3 * noise * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)))
+
+
+def test_targets_skip_devices_without_wearer(tmp_path):
+    (tmp_path / "metadata").mkdir()
+    (tmp_path / "metadata" / "sessions.dev.csv").write_text(
+        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\ndev_02,4,2,P5,P6,P7,P8\n")
+    targets = read_targets(tmp_path, "dev")
+    assert [t.stem for t in targets] == [
+        "dev_01.aria.P2", "dev_01.aria.P3", "dev_01.aria.P4", "dev_02.aria.P5", "dev_02.aria.P6",
+        "dev_02.aria.P7", "dev_02.ha.P5", "dev_02.ha.P7", "dev_02.ha.P8"]
+    with pytest.raises(FileNotFoundError, match="sessions.eval.csv"):
+        read_targets(tmp_path, "eval")
+
+
+def test_segment_list_and_keys(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("0,480000,529583\n12,5,9\n")
+    segs = read_segments(path)
+    assert segs == [Segment(0, 480000, 529583), Segment(12, 5, 9)]
+    assert segs[0].key("dev_21.aria.P202") == "dev_21.aria.P202.000.480000_529583.wav"
+    path.write_text("0,1.5,3\n")
+    with pytest.raises(ValueError, match=r"s\.csv:1"):
+        read_segments(path)
+
+
+def test_pcm16_round_trip_rounds_half_even_and_clips():
+    x = np.array([0.5 / 32768, 1.5 / 32768, 1.2, -1.5, -1.0, 32767.4 / 32768])
+    assert list(pcm16_round_trip(x) * 32768) == [0, 2, 32767, -32768, -32768, 32767]
+    assert list(sum_signals([np.ones(3), np.ones(5)])) == [2, 2, 2, 1, 1]
+
+
+@pytest.mark.parametrize(("seg", "ref_mod", "reason"), [
+    (Segment(0, 9000, 20100), None, "past_end"),
+    (Segment(1, 100, 9000), None, "before_30s"),
+    (Segment(2, 10000, 14799), None, "too_short"),
+    (Segment(3, 10000, 14800), None, None),  # exactly 0.3 s is kept (the check is < 0.3 s)
+    (Segment(4, 10000, 16000), "zero", "constant_ref"),
+    (Segment(5, 10000, 16000), "dc", "constant_ref"),
+    (Segment(6, 200, 5100), None, None),
+])
+def test_skip_reasons(seg, ref_mod, reason):
+    ref = tone(20000)
+    est = tone(20000, amp=0.1)
+    if ref_mod == "zero":
+        ref[seg.start: seg.end] = 0
+    elif ref_mod == "dc":
+        ref[seg.start: seg.end] = 0.25
+    got = skip_reason(seg, ref, est, earliest_start=200, min_length_s=0.3)
+    assert (got[0] if got else None) == reason
+
+
+def test_score_segments_rows_and_metric_failure():
+    ref = tone(40000)
+    est = tone(40000, amp=0.1)
+    est[20000:30000] = 0
+    segs = [Segment(0, 1000, 9000), Segment(1, 20000, 30000), Segment(2, 39000, 41000), Segment(3, 10, 900)]
+    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", segs, ref, est,
+                          SegmentScorer("quick"), earliest_start_s=0.0)
+    assert [(r["status"], r["reason"]) for r in rows] == [
+        ("scored", ""), ("skipped", "metric_failed"), ("skipped", "past_end"), ("skipped", "too_short")]
+    assert "pysepm" in rows[1]["detail"]
+    assert 0.9 < rows[0]["stoi"] <= 1.0 and "pesq" not in rows[1]
+
+
+def test_table_round_trip_is_exact(tmp_path):
+    rows = [{"key": "a.wav", "session": "s", "device": "aria", "pid": "P1", "segment_type": "summed",
+             "index": 0, "start": 1, "end": 4801, "status": "scored", "reason": "", "detail": "",
+             "sdr": 0.1 + 0.2, "sir": math.inf, "pysepm_csii_low": math.nan},
+            {"key": "b.wav", "session": "s", "device": "aria", "pid": "P1", "segment_type": "summed",
+             "index": 1, "start": 1, "end": 2, "status": "skipped", "reason": "too_short", "detail": "x"}]
+    path = write_table(rows, ["sdr", "sir", "pysepm_csii_low"], tmp_path / "t" / "table.csv")
+    back, keys = read_table(path)
+    assert keys == ["sdr", "sir", "pysepm_csii_low"]
+    assert back[0]["sdr"] == 0.1 + 0.2 and back[0]["sir"] == math.inf and math.isnan(back[0]["pysepm_csii_low"])
+    assert "sdr" not in back[1] and back[1]["reason"] == "too_short"
+    assert [p.name for p in path.parent.iterdir()] == ["table.csv"]  # no temporary left behind
+
+
+def test_stats_weight_by_length_over_rows_with_the_key():
+    rows = [{"duration": 1, "x": 1.0, "y": 5.0}, {"duration": 3, "x": 2.0}]
+    stats = compute_stats(rows, ["x", "y"])
+    assert stats["x"]["weighted_mean"] == pytest.approx(1.75)
+    assert stats["x"]["mean"] == 1.5 and stats["x"]["std"] == 0.5
+    assert stats["x"]["std_err"] == pytest.approx(0.5 / math.sqrt(2))
+    assert stats["y"]["count"] == 1 and stats["y"]["weighted_mean"] == 5.0 and math.isnan(stats["y"]["std"])
+
+
+def _row(session, pid, start, status="scored", reason="", **metrics):
+    return {"key": f"{session}.aria.{pid}.000.{start}_{start + 16000}.wav", "session": session,
+            "device": "aria", "pid": pid, "segment_type": "individual", "index": 0, "start": start,
+            "end": start + 16000, "status": status, "reason": reason, "detail": "", **metrics}
+
+
+def test_reports_levels_and_the_30s_rule(tmp_path):
+    rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 1000, stoi=0.9),
+            _row("dev_02", "P5", 500000, "skipped", "constant_ref")]
+    summary = write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria", "ha"),
+                            segment_types=("individual",), earliest_start_s=30.0)
+    names = sorted(p.name for p in tmp_path.glob("report.*.json"))
+    assert names == ["report.dev.aria.individual._._.json", "report.dev.aria.individual.dev_01.P2.json",
+                     "report.dev.aria.individual.dev_01._.json", "report.dev.ha.individual._._.json"]
+    device = json.loads((tmp_path / "report.dev.aria.individual._._.json").read_text())
+    assert list(device) == ["stoi", "duration", "start_time"]
+    assert device["stoi"]["count"] == 1 and device["stoi"]["weighted_mean"] == 0.5
+    empty = json.loads((tmp_path / "report.dev.ha.individual._._.json").read_text())
+    assert empty["stoi"]["count"] == 0 and math.isnan(empty["stoi"]["mean"])
+    csv_text = (tmp_path / "report.dev.aria.individual._._.csv").read_text().splitlines()
+    assert csv_text[0] == "key,stoi,duration,start_time" and len(csv_text) == 2
+    level = summary["levels"]["aria.individual._._"]
+    assert level["kept"] == 1 and level["skipped"]["before_30s"] == 1 and level["skipped"]["constant_ref"] == 1
+
+
+def test_evaluate_folder_on_a_small_dataset(tmp_path, caplog):
+    root, sub = tmp_path / "data", tmp_path / "sub"
+    (root / "metadata" / "ref" / "dev").mkdir(parents=True)
+    (root / "ref" / "dev").mkdir(parents=True)
+    sub.mkdir()
+    (root / "metadata" / "sessions.dev.csv").write_text(
+        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\n")
+    n = 40000
+    for i, pid in enumerate(("P2", "P3", "P4")):
+        ref = tone(n, 200 + 100 * i)
+        sf.write(root / "ref" / "dev" / f"dev_01.aria.{pid}.wav", ref, FS, subtype="PCM_16")
+        (root / "metadata" / "ref" / "dev" / f"dev_01.aria.{pid}.csv").write_text(
+            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n")
+        if pid != "P4":
+            sf.write(sub / f"dev_01.aria.{pid}.wav", 0.8 * ref, FS, subtype="PCM_16")
+    with caplog.at_level(logging.WARNING):
+        summary = evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
+    assert "dev_01.aria.P4" in caplog.text
+    assert summary["levels"]["aria.individual._._"]["kept"] == 4
+    assert "aria.summed._._" not in summary["levels"] or summary["levels"]["aria.summed._._"]["kept"] == 0
+    report = json.loads((tmp_path / "out" / "report.dev.aria.individual._._.json").read_text())
+    assert report["stoi"]["count"] == 4 and report["stoi"]["min"] > 0.99
