@@ -35,7 +35,7 @@ localrules:
     submission_file,
     validate_submission,
     compare,
-    metrics_tables,
+    evaluation_reports,
     compare_systems,
     validation_table,
 

@@ -23,7 +23,6 @@ import pandas as pd
 import soundfile as sf
 
 from enhancement.audio import atomic_output
-from enhancement.metrics import METRIC_LABELS, METRICS, WITH_SCORES
 
 SPECTROGRAM_SECONDS = 8.0
 MAX_HZ = 8000  # the submission's Nyquist frequency: the input is shown to the same height
@@ -100,21 +99,27 @@ def spectrogram_figure(
     plt.close(figure)
 
 
-def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, title: str) -> None:
-    """Box plots of the per-segment scores, one panel per metric, grouped by
-    device, one box (and its points) per system."""
+def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, title: str,
+                        keys: Sequence[str]) -> None:
+    """Box plots of the scored segments, one panel per key, grouped by device,
+    one box (and its points) per system."""
     plt = _pyplot()
     systems = list(scores)
-    devices = sorted({d for table in scores.values() for d in table.device.astype(str)})
+    devices = sorted({d for table in scores.values() if len(table) for d in table.device.astype(str)})
     colours = plt.get_cmap("tab10").colors
-    figure, axes = plt.subplots(1, len(METRICS), figsize=(3.4 * len(METRICS) + 0.4, 3.6), layout="constrained")
+    keys = list(keys) or ["(none)"]
+    figure, axes = plt.subplots(1, len(keys), figsize=(3.4 * len(keys) + 0.4, 3.6), layout="constrained",
+                                squeeze=False)
+    axes = axes[0]
     width = 0.8 / max(len(systems), 1)
     rng = np.random.default_rng(0)
-    for ax, metric in zip(axes, METRICS):
+    for ax, metric in zip(axes, keys):
         for s, system in enumerate(systems):
             table = scores[system]
-            table = table[table.status.isin(WITH_SCORES)]
-            values = [table.loc[table.device == d, metric].dropna().to_numpy() for d in devices]
+            if metric not in table:
+                continue
+            values = [pd.to_numeric(table.loc[table.device == d, metric]).replace([np.inf, -np.inf], np.nan)
+                      .dropna().to_numpy() for d in devices]
             positions = np.arange(len(devices)) + (s - (len(systems) - 1) / 2) * width
             present = [(p, v) for p, v in zip(positions, values) if len(v)]
             if present:
@@ -127,9 +132,10 @@ def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, 
                     ax.scatter(p + rng.uniform(-width / 5, width / 5, len(v)), v, s=8, color=colours[s % 10],
                                label=system if p == present[0][0] else None, zorder=3)
         ax.set_xticks(np.arange(len(devices)), devices)
-        ax.set_title(METRIC_LABELS[metric], fontsize=10)
+        ax.set_title(metric, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    axes[-1].legend(fontsize=8, loc="best")
+    if any(ax.get_legend_handles_labels()[0] for ax in axes):
+        axes[-1].legend(fontsize=8, loc="best")
     figure.suptitle(title, fontsize=11)
     save_png(figure, output, dpi=90)
     plt.close(figure)

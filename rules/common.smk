@@ -32,7 +32,9 @@ def refuse_markup(value, what):
     Snakemake does not escape them: refuse the characters that would be markup
     or end a quoted attribute or string there (and control characters, which
     no sane folder name needs)."""
-    bad = sorted({c for c in str(value) if c in "<>\"'`" or ord(c) < 32 or ord(c) == 127})
+    bad = sorted(
+        {c for c in str(value) if c in "<>\"'`" or ord(c) < 32 or ord(c) == 127}
+    )
     if bad:
         raise WorkflowError(
             f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which the HTML report "
@@ -208,17 +210,28 @@ def validation_path(system, dataset):
     return f"{WORK}/enhanced/{system}/{dataset}/validation.csv"
 
 
-def file_scores_path(system, dataset, session, device, pid):
-    return f"{WORK}/metrics/{system}/{dataset}/{session}.{device}.{pid}.csv"
+def evaluation_dir(system, dataset):
+    """The official report files of a system's scores on a dataset."""
+    return f"{WORK}/evaluation/{system}/{dataset}"
 
 
-def metrics_path(system, dataset, table="metrics"):
-    """metrics.csv (per segment), metrics_by_file.csv, metrics_by_device.csv."""
-    return f"{WORK}/enhanced/{system}/{dataset}/{table}.csv"
+def score_table_path(system, dataset, segment_type, stem):
+    """A scoring job's segments: `individual` per submission file (stem
+    session.device.pid), `summed` per session and device (stem session.device)."""
+    return f"{evaluation_dir(system, dataset)}/tables/{segment_type}/{stem}.csv"
+
+
+def evaluation_summary_path(system, dataset):
+    return f"{evaluation_dir(system, dataset)}/summary.{dataset}.json"
+
+
+def device_report_path(system, dataset, device, segment_type):
+    """The official device-level report (upstream's name)."""
+    return f"{evaluation_dir(system, dataset)}/report.{dataset}.{device}.{segment_type}._._.json"
 
 
 def comparison_path(dataset):
-    return f"{WORK}/enhanced/comparison.{dataset}.csv"
+    return f"{WORK}/evaluation/comparison.{dataset}.csv"
 
 
 def report_path(system, dataset, name):

@@ -1,6 +1,7 @@
-# Scores against the clean references (datasets in `evaluate_datasets`): one
-# job per submission file, gathered into the submission's metrics tables; and
-# the comparison of the systems in `compare_systems` that have been run.
+# Scores as the challenge's official evaluation computes them (datasets in
+# `evaluate_datasets`): one job per submission file (individual segments), one
+# per session and device (summed), the official report files per system and
+# dataset, and the comparison of the systems in `compare_systems` run so far.
 
 
 include: "functions/evaluate.smk"
@@ -11,69 +12,89 @@ rule compare:
         [comparison_path(d) for d in EVALUATED],
 
 
-rule evaluate_file:
+rule score_individual:
     input:
         submission=submission_path(
             "{system}", "{dataset}", "{session}", "{device}", "{pid}"
         ),
-        reference=reference_path("{dataset}", "{session}", "{device}", "{pid}"),
-        segments=segments_path("{dataset}", "{session}", "{device}", "{pid}"),
+        scoring=scoring_inputs_of_file,
     output:
-        file_scores_path("{system}", "{dataset}", "{session}", "{device}", "{pid}"),
+        score_table_path(
+            "{system}", "{dataset}", "individual", "{session}.{device}.{pid}"
+        ),
     log:
-        log_path("evaluate", "{system}/{dataset}/{session}.{device}.{pid}"),
+        log_path("evaluate", "{system}/{dataset}/individual/{session}.{device}.{pid}"),
     conda:
         "../environment.yml"
+    params:
+        data_root=DATA_ROOT,
+        metrics=config["metrics"],
+        earliest_start_s=config["evaluation_earliest_start_s"],
     script:
-        "../workflow_scripts/evaluate.py"
+        "../workflow_scripts/score_individual.py"
 
 
-rule metrics_tables:
+rule score_summed:
     input:
-        scores=file_scores_of,
-        validation=validation_path("{system}", "{dataset}"),
+        submissions=partner_submissions_of,
+        scoring=scoring_inputs_of_session_device,
     output:
-        segments=report(
-            metrics_path("{system}", "{dataset}"),
-            caption="report/metrics.rst",
-            category="Scores",
-            subcategory="{system} ({dataset})",
-            labels={"table": "metrics.csv: every segment (download)"},
-        ),
-        by_file=metrics_path("{system}", "{dataset}", "metrics_by_file"),
-        by_device=metrics_path("{system}", "{dataset}", "metrics_by_device"),
-        by_file_html=report(
-            report_path("{system}", "{dataset}", "metrics_by_file.html"),
-            caption="report/metrics_by_file.rst",
-            category="Scores",
-            subcategory="{system} ({dataset})",
-            labels={"table": "per file"},
-        ),
-        by_device_html=report(
-            report_path("{system}", "{dataset}", "metrics_by_device.html"),
-            caption="report/metrics_by_device.rst",
-            category="Scores",
-            subcategory="{system} ({dataset})",
-            labels={"table": "per device"},
-        ),
+        score_table_path("{system}", "{dataset}", "summed", "{session}.{device}"),
     log:
-        log_path("evaluate", "{system}/{dataset}"),
+        log_path("evaluate", "{system}/{dataset}/summed/{session}.{device}"),
     conda:
         "../environment.yml"
+    params:
+        data_root=DATA_ROOT,
+        partners=partners_of,
+        metrics=config["metrics"],
+        earliest_start_s=config["evaluation_earliest_start_s"],
     script:
-        "../workflow_scripts/metrics_tables.py"
+        "../workflow_scripts/score_summed.py"
+
+
+rule evaluation_reports:
+    input:
+        score_tables_of,
+    output:
+        summary=evaluation_summary_path("{system}", "{dataset}"),
+        device_reports=[
+            device_report_path("{system}", "{dataset}", device, segment_type)
+            for device in config["devices"]
+            for segment_type in SEGMENT_TYPES
+        ],
+        html=report(
+            report_path("{system}", "{dataset}", "official.html"),
+            caption="report/official.rst",
+            category="Scores",
+            subcategory="{system} ({dataset})",
+            labels={"table": "the official numbers per device"},
+        ),
+    log:
+        log_path("evaluate", "{system}/{dataset}/reports"),
+    conda:
+        "../environment.yml"
+    params:
+        devices=config["devices"],
+        metrics=config["metrics"],
+        earliest_start_s=config["evaluation_earliest_start_s"],
+    script:
+        "../workflow_scripts/evaluation_reports.py"
 
 
 rule compare_systems:
     input:
-        compared_metrics_of,
+        compared_summaries_of,
     output:
         table=comparison_path("{dataset}"),
         html=report(
             f"{WORK}/report/comparison.{{dataset}}.html",
             caption="report/comparison.rst",
             category="Comparison",
-            labels={"dataset": "{dataset}", "item": "mean scores and improvement"},
+            labels={
+                "dataset": "{dataset}",
+                "item": "official numbers and improvement",
+            },
         ),
         figure=report(
             f"{WORK}/report/distributions.{{dataset}}.png",
@@ -90,6 +111,8 @@ rule compare_systems:
         "../environment.yml"
     params:
         systems=compared_systems_of,
+        tables=compared_tables_of,
         reference_system=COMPARED[0],
+        devices=config["devices"],
     script:
         "../workflow_scripts/compare.py"

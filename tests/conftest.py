@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
 
 
 class Snakemake:
@@ -23,7 +24,8 @@ class Snakemake:
     def __call__(self, *args: str, env: dict | None = None, check: bool = True,
                  cores: int = 2) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-                   "--directory", str(self.workdir), "--cores", str(cores), *args]
+                   "--directory", str(self.workdir), "--cores", str(cores),
+                   "--configfile", str(QUICK_SCORING), *args]
         result = subprocess.run(command, capture_output=True, text=True,
                                 env={**os.environ, **(env or {})}, cwd=self.workdir)
         if check and result.returncode != 0:

@@ -1,4 +1,4 @@
-"""The real workflow's scores, comparison and report on the demo data."""
+"""The real workflow's official scores, comparison and report on the demo data."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ import soundfile as sf
 from conftest import Snakemake
 
 from enhancement.demo import demo_sessions
+from enhancement.evaluation import SegmentScorer
+from enhancement.evaluation.segments import pcm16_round_trip
 from enhancement.manifest import targets_of
 
 pytestmark = pytest.mark.slow
 
 TARGETS = targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)
 STEMS = [f"{t.session}.{t.device}.{t.pid}" for t in TARGETS]
+EVALUATION = "work/evaluation/{system}/dev"
 
 
 def segment_lists(workdir: Path) -> dict[str, list[list[int]]]:
@@ -28,8 +31,14 @@ def segment_lists(workdir: Path) -> dict[str, list[list[int]]]:
     return {stem: [[int(v) for v in row] for row in csv.reader(open(folder / f"{stem}.csv"))] for stem in STEMS}
 
 
-def read_metrics(workdir: Path, system: str, table: str = "metrics") -> pd.DataFrame:
-    return pd.read_csv(workdir / f"work/enhanced/{system}/dev/{table}.csv", dtype={"note": str})
+def segments(workdir: Path, system: str, device: str, segment_type: str = "individual") -> pd.DataFrame:
+    path = workdir / EVALUATION.format(system=system) / f"segments.dev.{device}.{segment_type}.csv"
+    return pd.read_csv(path, dtype={"reason": str, "detail": str}, keep_default_na=False, na_values=[""])
+
+
+def device_report(workdir: Path, system: str, device: str, segment_type: str = "individual") -> dict:
+    path = workdir / EVALUATION.format(system=system) / f"report.dev.{device}.{segment_type}._._.json"
+    return json.loads(path.read_text())
 
 
 @pytest.fixture(scope="module")
@@ -43,46 +52,58 @@ def compared(tmp_path_factory, passthrough_run) -> Snakemake:
     return run
 
 
-def test_default_run_scores_every_segment_of_every_file(passthrough_run):
-    scores = read_metrics(passthrough_run, "passthrough")
+def test_every_segment_is_a_row_kept_or_skipped_with_its_reason(passthrough_run):
     lists = segment_lists(passthrough_run)
-    # one row per file and segment, named by the system
-    expected = sorted((stem, index, start, end) for stem, rows in lists.items() for index, start, end in rows)
-    got = sorted(zip(scores.session + "." + scores.device + "." + scores.pid, scores.segment, scores.start, scores.end))
-    assert got == expected and len(got) >= len(STEMS)
-    assert set(scores.system) == {"passthrough"} and set(scores.dataset) == {"dev"}
-    assert set(scores.status) == {"ok"}
-    assert scores.si_sdr.between(-20, 60).all() and scores.stoi.between(0, 1).all()
-    assert scores.pesq.between(1.0, 4.65).all()
+    rows = pd.concat([segments(passthrough_run, "passthrough", d) for d in ("aria", "ha")])
+    expected = sorted((stem, i, s, e) for stem, rs in lists.items() for i, s, e in rs)
+    got = sorted(zip(rows.session + "." + rows.device + "." + rows.pid, rows["index"], rows.start, rows.end))
+    assert got == expected
+    kept = rows[rows.status == "scored"]
+    # the demo is long enough for the 30-s rule to leave most segments scored
+    assert len(kept) > len(rows) / 2 and (kept.start >= 480000).all()
+    early = rows[rows.start < 480000]
+    assert len(early) and set(early.reason) == {"before_30s"}
+    assert set(rows.reason.dropna()) <= {"before_30s", "past_end", "too_short", "constant_ref", "metric_failed"}
 
-    # the stored SI-SDR is the formula's on the very samples
-    row = scores.iloc[0]
+
+def test_device_report_is_the_weighted_mean_of_the_kept_segments(passthrough_run):
+    kept = segments(passthrough_run, "passthrough", "aria").query("status == 'scored'")
+    report = device_report(passthrough_run, "passthrough", "aria")
+    assert set(report) >= {"pesq", "stoi", "pysepm_fwsegsnr", "pysepm_ncm", "duration"}
+    lengths = (kept.end - kept.start).to_numpy(float)
+    assert report["pesq"]["count"] == len(kept)
+    assert report["pesq"]["weighted_mean"] == pytest.approx(np.average(kept.pesq.to_numpy(float), weights=lengths),
+                                                            rel=1e-12)
+    # a stored score is the metric's on the very samples, cut and PCM_16-rounded as upstream
+    row = kept.iloc[0]
     stem = f"{row.session}.{row.device}.{row.pid}"
-    s = sf.read(passthrough_run / f"demo_data/ref/dev/{stem}.wav")[0][row.start:row.end]
-    x = sf.read(passthrough_run / f"work/enhanced/passthrough/dev/{stem}.wav")[0][row.start:row.end]
-    s, x = s - s.mean(), x - x.mean()
-    target = (x @ s) / (s @ s) * s
-    assert row.si_sdr == pytest.approx(10 * np.log10((target @ target) / ((x - target) @ (x - target))), abs=1e-3)
+    ref = sf.read(passthrough_run / f"demo_data/ref/dev/{stem}.wav")[0][row.start:row.end]
+    est = sf.read(passthrough_run / f"work/enhanced/passthrough/dev/{stem}.wav")[0][row.start:row.end]
+    again = SegmentScorer("quick").score(pcm16_round_trip(est), pcm16_round_trip(ref))
+    assert again["stoi"] == pytest.approx(row.stoi, rel=1e-9) and again["pesq"] == pytest.approx(row.pesq, rel=1e-9)
 
-    by_file = read_metrics(passthrough_run, "passthrough", "metrics_by_file")
-    assert len(by_file) == len(STEMS) and (by_file.segments == by_file.scored).all()
-    by_device = read_metrics(passthrough_run, "passthrough", "metrics_by_device").set_index("device")
-    assert list(by_device.index) == ["aria", "ha", "all"]
-    assert by_device.files.tolist() == [6, 3, 9]
-    assert by_device.loc["all", "segments"] == len(scores) == by_device.segments[:2].sum()
-    assert by_device.loc["all", "si_sdr"] == pytest.approx(scores.si_sdr.mean(), abs=1e-3)
-    assert "segments scored" in (passthrough_run / "work/logs/evaluate/passthrough/dev.log").read_text()
+
+def test_summed_segments_are_scored_per_session_device(passthrough_run):
+    summed = segments(passthrough_run, "passthrough", "aria", "summed")
+    individual = segments(passthrough_run, "passthrough", "aria")
+    assert sorted(summed.key) == sorted(individual.key)  # each partner's own list cuts the sums
+    tables = sorted(p.name for p in (passthrough_run / EVALUATION.format(system="passthrough") / "tables/summed")
+                    .iterdir())
+    assert tables == ["dev_02.aria.csv", "dev_02.ha.csv", "dev_03.aria.csv"]
+    assert device_report(passthrough_run, "passthrough", "aria", "summed")["pesq"]["count"] > 0
 
 
 def test_comparison_of_passthrough_and_example(compared):
-    table = pd.read_csv(compared.workdir / "work/enhanced/comparison.dev.csv")
-    assert table[["system", "device"]].values.tolist() == [
-        [system, device] for system in ("passthrough", "example") for device in ("aria", "ha", "all")]
-    # example's plugin is passthrough: the same scores, no improvement
-    assert np.allclose(table.si_sdr[:3], table.si_sdr[3:])
-    for metric in ("si_sdr", "stoi", "pesq"):
-        assert np.allclose(table[f"{metric}_improvement"], 0, atol=1e-4)
-    assert set(read_metrics(compared.workdir, "example").system) == {"example"}
+    table = pd.read_csv(compared.workdir / "work/evaluation/comparison.dev.csv")
+    assert table[["system", "device", "segment_type"]].values.tolist() == [
+        [s, d, t] for s in ("passthrough", "example") for d in ("aria", "ha") for t in ("individual", "summed")]
+    # example's plugin is passthrough: the same official numbers, no improvement
+    assert np.allclose(table.pesq[:4], table.pesq[4:]) and np.allclose(table.stoi[:4], table.stoi[4:])
+    for key in ("pesq", "stoi", "pysepm_fwsegsnr"):
+        assert np.allclose(table[f"{key}_improvement"], 0, atol=1e-9)
+    report = device_report(compared.workdir, "passthrough", "ha")
+    assert table.query("system == 'passthrough' and device == 'ha' and segment_type == 'individual'").pesq.item() \
+        == pytest.approx(report["pesq"]["weighted_mean"])
 
 
 def test_report_has_every_table_and_figure(compared):
@@ -95,37 +116,46 @@ def test_report_has_every_table_and_figure(compared):
         "work/report/comparison.dev.html",
         "work/report/distributions.dev.png",
         *(f"work/report/example/dev/spectrograms/{stem}.png" for stem in STEMS),
-        *(f"work/enhanced/{s}/dev/metrics.csv" for s in ("passthrough", "example")),
-        *(f"work/report/{s}/dev/metrics_by_{t}.html" for s in ("passthrough", "example") for t in ("file", "device")),
+        *(f"work/report/{s}/dev/official.html" for s in ("passthrough", "example")),
     }
     assert set(results) == expected
     assert set(categories) == {"Submission", "Scores", "Comparison", "Spectrograms"}
     for path, entry in results.items():
         assert entry["caption"].strip(), f"{path} has no caption"
-        mime = {".png": "image/png", ".html": "text/html", ".csv": "text/csv"}[Path(path).suffix]
+        mime = {".png": "image/png", ".html": "text/html"}[Path(path).suffix]
         assert entry["mime_type"] == mime and entry["data_uri"].startswith(f"data:{mime}")
-    spectrogram = results["work/report/example/dev/spectrograms/dev_02.aria.P302.png"]
-    assert spectrogram["labels"] == {"session": "dev_02", "device": "aria", "partner": "P302"}
-    assert "clean speech at the device" in spectrogram["caption"]
     assert "passthrough, example" in results["work/report/comparison.dev.html"]["caption"]
-    assert "speech segments with SI-SDR, STOI and wideband PESQ" in text  # the workflow description
+    assert "official evaluation" in text  # the workflow description
 
 
 def test_a_segment_past_the_end_is_reported_not_dropped(finished):
     stem = "dev_03.aria.P305"
-    segments = finished.workdir / f"demo_data/metadata/ref/dev/{stem}.csv"
+    lists = finished.workdir / f"demo_data/metadata/ref/dev/{stem}.csv"
     length = sf.info(finished.workdir / f"demo_data/ref/dev/{stem}.wav").frames
-    with open(segments, "a") as handle:
+    with open(lists, "a") as handle:
         handle.write(f"99,{length - 8000},{length + 8000}\n")
-    assert finished.planned_jobs() == {"evaluate_file": 1, "metrics_tables": 1, "compare_systems": 1, "all": 1}
-    result = finished()
-    scores = read_metrics(finished.workdir, "passthrough")
-    past = scores[scores.segment == 99]
-    assert len(past) == 1 and past.status.item() == "past_end" and np.isnan(past.si_sdr.item())
-    assert f"ends at {length + 8000}" in past.note.item()
-    assert read_metrics(finished.workdir, "passthrough", "metrics_by_device").past_end.tolist() == [1, 0, 1]
-    assert "segment 99 ends at" in (finished.workdir / f"work/logs/evaluate/passthrough/dev/{stem}.log").read_text()
-    assert "past the end" in result.stderr + result.stdout
+    assert finished.planned_jobs() == {"score_individual": 1, "score_summed": 1, "evaluation_reports": 1,
+                                       "compare_systems": 1, "all": 1}
+    finished()
+    rows = segments(finished.workdir, "passthrough", "aria")
+    past = rows[(rows["index"] == 99) & (rows.pid == "P305")]
+    assert len(past) == 1 and past.reason.item() == "past_end"
+    summary = json.loads((finished.workdir / EVALUATION.format(system="passthrough") / "summary.dev.json").read_text())
+    assert summary["levels"]["aria.individual.dev_03.P305"]["skipped"]["past_end"] == 1
+
+
+def test_a_missing_reference_is_named_and_the_submission_still_made(finished, request):
+    """A13: no MissingInputException, the file is not scored, everything else is."""
+    data = finished.workdir / "data"
+    shutil.copytree(finished.workdir / "demo_data", data)
+    (data / "ref/dev/dev_02.aria.P303.wav").unlink()
+    result = finished("--config", "data_root=data", "report_spectrograms=0", "--keep-going")
+    text = result.stdout + result.stderr
+    assert "data/ref/dev/dev_02.aria.P303.wav is missing: dev_02.aria.P303 is not scored" in text
+    assert len(list((finished.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 9
+    rows = segments(finished.workdir, "passthrough", "aria")
+    assert "P303" not in set(rows[rows.session == "dev_02"].pid) and "P302" in set(rows.pid)
+    assert device_report(finished.workdir, "passthrough", "aria", "summed")["pesq"]["count"] > 0  # dev_03 still
 
 
 def test_report_spectrograms_are_capped_and_spread_over_devices(snakemake):
@@ -137,5 +167,5 @@ def test_report_spectrograms_are_capped_and_spread_over_devices(snakemake):
 
 def test_scoring_can_be_turned_off(snakemake):
     planned = snakemake.planned_jobs("--config", "evaluate_datasets=[]")
-    assert not {"evaluate_file", "metrics_tables", "compare_systems"} & set(planned)
+    assert not {"score_individual", "score_summed", "evaluation_reports", "compare_systems"} & set(planned)
     assert planned["spectrogram"] == 9 and planned["validation_table"] == 1

@@ -39,7 +39,7 @@ SUBMISSION = [f"work/enhanced/{NAME}/dev/{t.session}.{t.device}.{t.pid}.wav"
               for t in targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)]
 TARGETS = (*SUBMISSION, f"work/enhanced/{NAME}/dev/validation.csv")
 # The Snakefile's `localrules`: small jobs that run where Snakemake runs.
-LOCAL_RULES = {"all", "resample", "submission_file", "validate_submission", "compare", "metrics_tables",
+LOCAL_RULES = {"all", "resample", "submission_file", "validate_submission", "compare", "evaluation_reports",
                "compare_systems", "validation_table"}
 CLUSTER_FLAGS = ("--slurm-status-command", "squeue", "--slurm-no-account",
                  "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import REPO
+from conftest import QUICK_SCORING, REPO
 
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
@@ -27,10 +27,11 @@ def submission(workdir: Path, name: str, t) -> Path:
     return workdir / "work" / "enhanced" / name / t.dataset / f"{t.session}.{t.device}.{t.pid}.wav"
 
 
-def scoring_and_report_jobs(files: int) -> dict[str, int]:
-    """The scoring and report jobs that follow from `files` new submission files (dev is scored)."""
-    return {"evaluate_file": files, "spectrogram": files, "metrics_tables": 1, "validation_table": 1,
-            "compare_systems": 1}
+def scoring_and_report_jobs(files: int, session_devices: int = 1) -> dict[str, int]:
+    """The scoring and report jobs that follow from `files` new submission files of
+    `session_devices` session-devices (dev is scored)."""
+    return {"score_individual": files, "score_summed": session_devices, "spectrogram": files,
+            "evaluation_reports": 1, "validation_table": 1, "compare_systems": 1}
 
 
 def test_passthrough_end_to_end(passthrough_run):
@@ -48,11 +49,10 @@ def test_passthrough_end_to_end(passthrough_run):
     assert len(rows) == 9 and {r["status"] for r in rows} == {"ok"}
     log = passthrough_run / "work/logs/enhance/passthrough/dev/dev_02.aria.log"
     assert "pid P302: wrote" in log.read_text()
-    # nothing else in the submission folder but the files, the summary and the scores
+    # nothing else in the submission folder but the files and the validation summary (scores: work/evaluation)
     folder = passthrough_run / "work/enhanced/passthrough/dev"
     assert len(list(folder.glob("*.wav"))) == 9
-    assert {p.name for p in folder.iterdir() if p.suffix != ".wav"} == {
-        "validation.csv", "metrics.csv", "metrics_by_file.csv", "metrics_by_device.csv"}
+    assert {p.name for p in folder.iterdir() if p.suffix != ".wav"} == {"validation.csv"}
 
 
 def test_second_run_does_nothing(finished):
@@ -164,7 +164,7 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, 
 def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
     planned = finished.planned_jobs("--config", "enhancement_name=example")
     assert planned == {"enhance": 3, "submission_file": 9, "validate_submission": 1, "all": 1,
-                       **scoring_and_report_jobs(files=9)}
+                       **scoring_and_report_jobs(files=9, session_devices=3)}
 
 
 def most_running_at_once(snakemake_log: str, rule_prefix: str) -> int:
@@ -208,7 +208,7 @@ def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
-         "--", "--directory", str(finished.workdir), "--cores", "2"],
+         "--", "--directory", str(finished.workdir), "--cores", "2", "--configfile", str(QUICK_SCORING)],
         capture_output=True, text=True, cwd=finished.workdir,
     )
     assert result.returncode == 0, result.stderr
@@ -247,7 +247,7 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
     assert not (work / "resampled/16000").exists()
     for t in [t for t in TARGETS if t.device == "ha"]:
         out = sf.read(submission(snakemake.workdir, "scaled", t), dtype="float32")[0]
-        assert len(out) == 384000 and 0 < np.abs(out).max() < 0.6
+        assert len(out) == 1152000 and 0 < np.abs(out).max() < 0.6
     assert not (work / "enhanced/scaled/dev/dev_03.aria.P305.wav").exists()
 
 
@@ -294,7 +294,7 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     assert planned["enhance"] == 3
     snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
     assert not (snakemake.workdir / "work" / "resampled").exists()
-    assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 384000
+    assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 1152000
 
 
 @pytest.mark.slow

@@ -1,18 +1,25 @@
-"""Snakemake job: the compared systems' scores side by side, as a table and a figure."""
+"""Snakemake job: the compared systems' official numbers side by side, as a table and a figure."""
 
+from pathlib import Path
+
+from enhancement.evaluation.steps import MAIN_KEYS, compare_systems, segment_scores
 from enhancement.joblog import job_logging
-from enhancement.metrics import compare_systems, read_scores, write_csv
 from enhancement.report import distribution_figure, write_html_table
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
-    scores = {system: read_scores([path]) for system, path in zip(job.params.systems, job.input, strict=True)}
-    table = compare_systems(scores, job.params.reference_system)
-    write_csv(table, job.output.table)
     dataset = job.wildcards.dataset
-    if job.params.reference_system in scores:
-        note = f"Improvement: mean per-segment difference from {job.params.reference_system}."
+    systems = {s: (Path(summary).parent, job.params.tables[s])
+               for s, summary in zip(job.params.systems, job.input, strict=True)}
+    table = compare_systems(systems, dataset, job.params.devices, job.params.reference_system)
+    table.to_csv(job.output.table, index=False)
+    reference = job.params.reference_system
+    if reference in systems:
+        note = (f"weighted_mean per device and segment type; *_improvement: mean per-segment difference from "
+                f"{reference} on the segments both scored.")
     else:
-        note = f"No improvement columns: {job.params.reference_system} has not been run on {dataset}."
+        note = f"No improvement columns: {reference} has not been run on {dataset}."
     write_html_table(table, job.output.html, f"Systems compared: {dataset}", note=note)
-    distribution_figure(scores, job.output.figure, f"Per-segment scores, {dataset}")
+    scores = {s: t[t.segment_type == "individual"] if len(t) else t for s, t in segment_scores(systems).items()}
+    keys = [k for k in MAIN_KEYS if k in table.columns][:4]
+    distribution_figure(scores, job.output.figure, f"Per-segment scores (individual), {dataset}", keys)

@@ -8,7 +8,9 @@ def evaluated_datasets():
     whose references exist (the demo's are written with it)."""
     wanted = [d for d in config["datasets"] if d in config["evaluate_datasets"]]
     missing = [
-        d for d in wanted if not IS_DEMO and not Path(f"{DATA_ROOT}/ref/{d}").is_dir()
+        d
+        for d in wanted
+        if not IS_DEMO and not Path(in_data_root("ref/{dataset}", dataset=d)).is_dir()
     ]
     for dataset in missing:
         logger.warning(
@@ -21,21 +23,86 @@ EVALUATED = evaluated_datasets()
 # The systems `compare` puts side by side; the first is the one the others'
 # improvement is measured against.
 COMPARED = list(dict.fromkeys([*config["compare_systems"], SYSTEM]))
+SEGMENT_TYPES = ("individual", "summed")
 
 
 def evaluation_outputs():
-    """The configured system's scores and the comparison of systems, per scored dataset."""
-    return [metrics_path(SYSTEM, d) for d in EVALUATED] + [
+    """The configured system's official reports and the comparison of systems,
+    per scored dataset."""
+    return [evaluation_summary_path(SYSTEM, d) for d in EVALUATED] + [
         comparison_path(d) for d in EVALUATED
     ]
 
 
-def file_scores_of(wildcards):
-    """The per-file scores of every submission file of a system and dataset."""
-    return [
-        file_scores_path(wildcards.system, t.dataset, t.session, t.device, t.pid)
-        for t in targets_in(wildcards.dataset)
+def present_scoring_inputs(paths, what):
+    """Those of a target's reference and segment list that exist; a missing
+    one is named (its scores are left out, the submission is still made)."""
+    if IS_DEMO:
+        return paths
+    missing = [p for p in paths if not Path(p).is_file()]
+    for path in missing:
+        warn_once(
+            f"{path} is missing: {what} is not scored (the submission is still made)"
+        )
+    return [p for p in paths if p not in missing]
+
+
+@functools.cache
+def warn_once(message):
+    logger.warning(message)
+
+
+def scoring_inputs_of_file(wildcards):
+    w = wildcards
+    paths = [
+        reference_path(w.dataset, w.session, w.device, w.pid),
+        segments_path(w.dataset, w.session, w.device, w.pid),
     ]
+    return present_scoring_inputs(paths, f"{w.session}.{w.device}.{w.pid}")
+
+
+def scoring_inputs_of_session_device(wildcards):
+    w = wildcards
+    paths = [
+        path
+        for pid in partners_of(wildcards)
+        for path in (
+            reference_path(w.dataset, w.session, w.device, pid),
+            segments_path(w.dataset, w.session, w.device, pid),
+        )
+    ]
+    return present_scoring_inputs(paths, f"{w.session}.{w.device} (summed)")
+
+
+def partner_submissions_of(wildcards):
+    """A session-device's submission files of a system, in seat order."""
+    w = wildcards
+    return [
+        submission_path(w.system, w.dataset, w.session, w.device, pid)
+        for pid in partners_of(wildcards)
+    ]
+
+
+def score_tables(system, dataset):
+    """Every scoring table of a system and dataset: one per submission file
+    (individual), one per session and device (summed)."""
+    targets = targets_in(dataset)
+    individual = [
+        score_table_path(
+            system, dataset, "individual", f"{t.session}.{t.device}.{t.pid}"
+        )
+        for t in targets
+    ]
+    pairs = dict.fromkeys((t.session, t.device) for t in targets)
+    summed = [
+        score_table_path(system, dataset, "summed", f"{session}.{device}")
+        for session, device in pairs
+    ]
+    return individual + summed
+
+
+def score_tables_of(wildcards):
+    return score_tables(wildcards.system, wildcards.dataset)
 
 
 @functools.cache
@@ -64,9 +131,17 @@ def compared_systems_of(wildcards):
     return systems_with_submission(wildcards.dataset)
 
 
-def compared_metrics_of(wildcards):
-    """metrics.csv of each compared system (made from its submission if missing)."""
+def compared_summaries_of(wildcards):
+    """The official reports of each compared system (scored from its submission if missing)."""
     return [
-        metrics_path(s, wildcards.dataset)
+        evaluation_summary_path(s, wildcards.dataset)
         for s in systems_with_submission(wildcards.dataset)
     ]
+
+
+def compared_tables_of(wildcards):
+    """Each compared system's scoring tables, for the paired improvements."""
+    return {
+        s: score_tables(s, wildcards.dataset)
+        for s in systems_with_submission(wildcards.dataset)
+    }

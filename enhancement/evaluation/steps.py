@@ -1,0 +1,171 @@
+"""The evaluation as the workflow runs it: one call per job.
+
+Scoring jobs tolerate a missing reference or segment list (a warning naming
+the file, an empty table: that file is not scored, the rest is); the report
+job turns the tables of a (system, dataset) into the official report files;
+the comparison puts systems side by side on the official ``weighted_mean``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import segments as sg
+from .jobs import INDIVIDUAL, SEGMENT_TYPES, SUMMED, score_individual, score_summed
+from .metrics import SegmentScorer, metric_keys, resolve_metrics
+from .reports import report_name, write_reports
+from .tables import SCORED, read_table, write_table
+
+log = logging.getLogger(__name__)
+
+# The comparison's main columns, where the metric set has them (the official primary numbers first).
+MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
+
+
+def missing_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[sg.Target]) -> list[Path]:
+    """The references and segment lists of ``targets`` that are absent."""
+    needed = []
+    for t in targets:
+        needed += [sg.reference_file(data_root, dataset, t), sg.segments_file(data_root, dataset, t)]
+    return [p for p in needed if not p.is_file()]
+
+
+def score_file_job(data_root: Path, dataset: str, target: sg.Target, submission: Path, table: Path,
+                   metrics: str | Sequence[str], earliest_start_s: float) -> None:
+    """The ``individual`` segments of one submission file, into ``table``."""
+    keys = metric_keys(resolve_metrics(metrics))
+    missing = missing_scoring_inputs(Path(data_root), dataset, [target])
+    if missing:
+        log.warning("%s is not scored: %s missing", target.stem, ", ".join(map(str, missing)))
+        rows = []
+    else:
+        rows = score_individual(Path(data_root), dataset, target, Path(submission),
+                                scorer=SegmentScorer(metrics), earliest_start_s=earliest_start_s)
+    write_table(rows, keys, Path(table))
+    log.info("%s: %d segments, %d scored", target.stem, len(rows), sum(r["status"] == SCORED for r in rows))
+
+
+def score_summed_job(data_root: Path, dataset: str, session: str, device: str, partners: Sequence[str],
+                     submissions: Sequence[Path], table: Path, metrics: str | Sequence[str],
+                     earliest_start_s: float) -> None:
+    """The ``summed`` segments of one (session, device), into ``table``; not
+    scored (a warning) when any partner's reference or list is missing."""
+    keys = metric_keys(resolve_metrics(metrics))
+    targets = [sg.Target(session, device, p) for p in partners]
+    missing = missing_scoring_inputs(Path(data_root), dataset, targets)
+    if missing:
+        log.warning("%s.%s summed is not scored: %s missing", session, device, ", ".join(map(str, missing)))
+        rows = []
+    else:
+        rows = score_summed(Path(data_root), dataset, session, device, list(partners), [Path(s) for s in submissions],
+                            scorer=SegmentScorer(metrics), earliest_start_s=earliest_start_s)
+    write_table(rows, keys, Path(table))
+    log.info("%s.%s summed: %d segments, %d scored", session, device, len(rows),
+             sum(r["status"] == SCORED for r in rows))
+
+
+def read_tables(paths: Sequence[Path]) -> tuple[list[dict], list[str]]:
+    rows: list[dict] = []
+    keys: list[str] = []
+    for path in paths:
+        table_rows, table_keys = read_table(Path(path))
+        rows += table_rows
+        keys = keys or table_keys
+    return rows, keys
+
+
+def report_job(tables: Sequence[Path], dataset: str, out_dir: Path, devices: Sequence[str],
+               earliest_start_s: float, metrics: str | Sequence[str]) -> dict:
+    """Every official report file of one system and dataset, from its tables."""
+    rows, keys = read_tables(tables)
+    keys = keys or metric_keys(resolve_metrics(metrics))
+    summary = write_reports(rows, keys, dataset, Path(out_dir), devices=tuple(devices),
+                            earliest_start_s=earliest_start_s, metric_set=metrics)
+    log.info("reports for %s in %s: %d segments, %d kept", dataset, out_dir, len(rows),
+             sum(r["status"] == SCORED for r in rows))
+    return summary
+
+
+def device_numbers(out_dir: Path, dataset: str, devices: Sequence[str]) -> pd.DataFrame:
+    """The official device-level numbers: one row per (device, segment type),
+    the count and the ``weighted_mean`` of every key."""
+    records = []
+    for device in devices:
+        for stype in SEGMENT_TYPES:
+            path = Path(out_dir) / report_name(dataset, device, stype)
+            report = json.loads(path.read_text())
+            record = {"device": device, "segment_type": stype}
+            counts = [v.get("count", 0) for k, v in report.items() if k not in ("duration", "start_time")]
+            record["segments"] = max(counts, default=0)
+            for key, stats in report.items():
+                if key not in ("duration", "start_time"):
+                    record[key] = stats.get("weighted_mean")
+            records.append(record)
+    return pd.DataFrame(records)
+
+
+def _scored(table_paths: Sequence[Path]) -> pd.DataFrame:
+    rows, _ = read_tables(table_paths)
+    frame = pd.DataFrame([r for r in rows if r["status"] == SCORED])
+    return frame
+
+
+def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset: str, devices: Sequence[str],
+                    reference_system: str) -> pd.DataFrame:
+    """Systems side by side: per (system, device, segment type) the official
+    weighted means of the main keys and the segment count, and for each key
+    the mean per-segment improvement over ``reference_system`` on the segments
+    both scored (paired by segment key and type)."""
+    numbers = []
+    for system, (out_dir, _) in systems.items():
+        table = device_numbers(out_dir, dataset, devices)
+        table.insert(0, "system", system)
+        numbers.append(table)
+    if not numbers:
+        return pd.DataFrame()
+    merged = pd.concat(numbers, ignore_index=True)
+    keys = [k for k in MAIN_KEYS if k in merged.columns]
+    merged = merged[["system", "device", "segment_type", "segments", *keys]]
+    if reference_system not in systems:
+        return merged
+    scored = segment_scores(systems)
+    reference = scored[reference_system]
+    for key in keys:
+        merged[f"{key}_improvement"] = np.nan
+    for i, row in merged.iterrows():
+        ours = scored[row.system]
+        if ours.empty or reference.empty:
+            continue
+        paired = ours.merge(reference, on=["key", "segment_type"], suffixes=("", "_ref"))
+        paired = paired[(paired.device == row.device) & (paired.segment_type == row.segment_type)]
+        for key in keys:
+            if key in paired and f"{key}_ref" in paired:
+                diff = pd.to_numeric(paired[key]) - pd.to_numeric(paired[f"{key}_ref"])
+                diff = diff[np.isfinite(diff)]
+                merged.loc[i, f"{key}_improvement"] = diff.mean() if len(diff) else np.nan
+    return merged
+
+
+def segment_scores(systems: Mapping[str, tuple[Path, Sequence[Path]]]) -> dict[str, pd.DataFrame]:
+    """Every scored segment of each system (for the distributions)."""
+    return {system: _scored(tables) for system, (_, tables) in systems.items()}
+
+
+__all__ = [
+    "INDIVIDUAL",
+    "MAIN_KEYS",
+    "SUMMED",
+    "compare_systems",
+    "device_numbers",
+    "missing_scoring_inputs",
+    "report_job",
+    "score_file_job",
+    "score_summed_job",
+    "segment_scores",
+]
