@@ -1,7 +1,8 @@
-"""``run_enhancement.py``: the upstream recipe's command, running this workflow.
+"""``run_enhancement.py`` and ``run_evaluation.py``: the upstream recipe's commands, running this workflow.
 
     python run_enhancement.py enhancement_name=example enhance_args=example
     python run_enhancement.py datasets=[dev] -- --cores 4 --dry-run
+    python run_evaluation.py data_root=D submission_dir=S system=NAME
 
 ``key=value`` words become ``--config`` overrides; words after ``--`` go to
 Snakemake unchanged.
@@ -43,11 +44,47 @@ def snakemake_command(argv: Sequence[str]) -> list[str]:
     return command + passthrough
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+# run_evaluation.py's own words, and upstream's spellings of them, as config keys
+EVALUATION_KEYS = {
+    "system": "enhancement_name",
+    "shared.exp_name": "enhancement_name",
+    "submission_dir": "submission_dir",
+    "paths.enhancement_output_dir": "submission_dir",
+}
+
+
+def evaluation_command(argv: Sequence[str]) -> list[str]:
+    """The snakemake command line that validates and scores a submission folder."""
+    argv = list(argv)
+    split = argv.index("--") if "--" in argv else len(argv)
+    overrides, passthrough = argv[:split], argv[split:]
+    translated = []
+    for word in overrides:
+        key, sep, value = word.partition("=")
+        translated.append(f"{EVALUATION_KEYS.get(key, key)}{sep}{value}")
+    given = {w.partition("=")[0] for w in translated}
+    missing = [k for k in ("submission_dir", "enhancement_name") if k not in given]
+    if missing:
+        raise UsageError(
+            "give the folder to score and a name for it: submission_dir=<folder> system=<name> "
+            "(or upstream's paths.enhancement_output_dir=... shared.exp_name=...)"
+        )
+    return snakemake_command(translated + passthrough)
+
+
+def run(command_of, argv: Sequence[str] | None, program: str) -> int:
     try:
-        command = snakemake_command(sys.argv[1:] if argv is None else argv)
+        command = command_of(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
-        print(f"run_enhancement.py: {exc}", file=sys.stderr)
+        print(f"{program}: {exc}", file=sys.stderr)
         return 2
     print("+", " ".join(command), file=sys.stderr)
     return subprocess.call(command, env=os.environ.copy())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(snakemake_command, argv, "run_enhancement.py")
+
+
+def evaluation_main(argv: Sequence[str] | None = None) -> int:
+    return run(evaluation_command, argv, "run_evaluation.py")

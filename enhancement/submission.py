@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
-import shutil
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +91,12 @@ def validate_submission(files: Iterable[Expected], summary: Path | str, folder: 
 
 
 def validate_submission_against_raw(
-    submission_files: Iterable[Path | str], raw_recordings: Iterable[Path | str], summary: Path | str
+    submission_files: Iterable[Path | str], raw_recordings: Iterable[Path | str], summary: Path | str,
+    folder: Path | str | None = None,
 ) -> None:
-    """Validate files whose exact lengths follow from their raw recordings."""
+    """Validate files whose exact lengths follow from their recordings: the raw
+    device audio (at any rate), or a 16 kHz reference where there is no raw
+    audio (scoring a folder made elsewhere)."""
     frames = {}
     expected = []
     for path, raw in zip(submission_files, raw_recordings, strict=True):
@@ -104,24 +104,4 @@ def validate_submission_against_raw(
             info = audio_info(raw)
             frames[raw] = expected_length(info.frames, info.samplerate)
         expected.append(Expected(Path(path), frames[raw]))
-    validate_submission(expected, summary)
-
-
-def place_submission_file(source: Path | str, target: Path | str, log_path: Path | str) -> str:
-    """Put an enhance output at its submission name: a hard link (no copy of
-    the audio), or a copy where the file system cannot link. Atomic like every
-    output: a temporary name renamed into place. Returns how it was placed."""
-    source, target = Path(source), Path(target)
-    with atomic_output(target) as tmp:
-        tmp.unlink()
-        try:
-            os.link(source, tmp)
-            how = "hard link"
-        except OSError as exc:
-            shutil.copyfile(source, tmp)
-            how = f"copy (no hard link: {exc.strerror or exc})"
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    Path(log_path).write_text(f"{stamp} INFO {__name__}: {target} <- {source} ({how})\n")
-    log.debug("%s <- %s (%s)", target, source, how)
-    return how
+    validate_submission(expected, summary, folder)

@@ -71,12 +71,30 @@ check_writable(WORK)
 
 # ---- the system ------------------------------------------------------------
 # SYSTEM is the configured system's name (`enhancement_name`), SYSTEM_ARGS its
-# parsed args yaml (init args, input rate, threads, resources).
+# parsed args yaml (init args, input rate, threads, resources). With
+# `submission_dir` set, nothing is enhanced: that folder, made by any tool, is
+# validated and scored under the name SYSTEM (run_evaluation.py).
 
 SYSTEM = config["enhancement_name"]
+SUBMISSION_DIR = (
+    refuse_markup(
+        os.path.expanduser(config["submission_dir"]).rstrip(os.sep), "submission_dir"
+    )
+    if config.get("submission_dir")
+    else None
+)
+SCORING_ONLY = SUBMISSION_DIR is not None
+if SCORING_ONLY and not Path(SUBMISSION_DIR).is_dir():
+    raise WorkflowError(
+        f"submission_dir {SUBMISSION_DIR} is not a folder: give the folder holding the "
+        "<session>.<device>.<pid>.wav files to score"
+    )
 try:
     ARGS_YAML = refuse_markup(
-        find_args_yaml(config.get("enhance_args") or SYSTEM, plugin_dirs()),
+        find_args_yaml(
+            config.get("enhance_args") or ("passthrough" if SCORING_ONLY else SYSTEM),
+            plugin_dirs(),
+        ),
         "enhance_args",
     )
     SYSTEM_ARGS = load_args(ARGS_YAML)
@@ -203,10 +221,14 @@ def partner_output_path(system, dataset, session, device, partner):
 
 def submission_path(system, dataset, session, device, pid):
     name = challenge.SUBMISSION_FILE.format(session=session, device=device, pid=pid)
+    if SCORING_ONLY and system == SYSTEM:
+        return f"{SUBMISSION_DIR}/{name}"
     return f"{WORK}/enhanced/{system}/{dataset}/{name}"
 
 
 def validation_path(system, dataset):
+    if SCORING_ONLY and system == SYSTEM:
+        return f"{WORK}/evaluation/{system}/{dataset}/validation.csv"
     return f"{WORK}/enhanced/{system}/{dataset}/validation.csv"
 
 
@@ -277,7 +299,7 @@ def missing_raw_inputs():
     return [f"  {p} ({what})" for p, what in needed.items() if not Path(p).is_file()]
 
 
-if not IS_DEMO and (MISSING := missing_raw_inputs()):
+if not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inputs()):
     raise WorkflowError(
         f"{len(MISSING)} input file(s) named by the manifest are missing under data_root "
         f"{DATA_ROOT}:\n"

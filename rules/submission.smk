@@ -5,6 +5,9 @@
 include: "functions/submission.smk"
 
 
+# A hard link (no copy of the audio), or a copy where the file system cannot
+# link; written under a temporary name and renamed into place. A shell job:
+# Snakemake would start a whole new Snakemake process for each `run:` job.
 rule submission_file:
     input:
         partner_output_of,
@@ -12,8 +15,13 @@ rule submission_file:
         submission_path(SYSTEM, "{dataset}", "{session}", "{device}", "{pid}"),
     log:
         log_path("submission", f"{SYSTEM}/{{dataset}}/{{session}}.{{device}}.{{pid}}"),
-    run:
-        place_submission_file(input[0], output[0], log[0])
+    conda:
+        "../environment.yml"
+    shell:
+        'tmp="$(dirname {output:q})/.$(basename {output:q}).link.part"; rm -f "$tmp"; '
+        '{{ ln {input:q} "$tmp" && echo "hard link: {output} <- {input}" || '
+        '{{ cp {input:q} "$tmp" && echo "copy (no hard link): {output} <- {input}"; }}; }} > {log:q} 2>&1; '
+        'mv -f "$tmp" {output:q}'
 
 
 rule validate_submission:
@@ -26,6 +34,7 @@ rule validate_submission:
     conda:
         "../environment.yml"
     params:
-        raw_recordings=raw_recordings_of,
+        length_sources=length_sources_of,
+        folder=submission_folder_of,
     script:
         "../workflow_scripts/validate.py"

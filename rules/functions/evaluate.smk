@@ -52,13 +52,22 @@ def warn_once(message):
     logger.warning(message)
 
 
+def validated_first(wildcards):
+    """Scoring a folder made elsewhere: its validation comes before any score."""
+    if SCORING_ONLY and wildcards.system == SYSTEM:
+        return [validation_path(SYSTEM, wildcards.dataset)]
+    return []
+
+
 def scoring_inputs_of_file(wildcards):
     w = wildcards
     paths = [
         reference_path(w.dataset, w.session, w.device, w.pid),
         segments_path(w.dataset, w.session, w.device, w.pid),
     ]
-    return present_scoring_inputs(paths, f"{w.session}.{w.device}.{w.pid}")
+    return present_scoring_inputs(
+        paths, f"{w.session}.{w.device}.{w.pid}"
+    ) + validated_first(wildcards)
 
 
 def scoring_inputs_of_session_device(wildcards):
@@ -71,7 +80,9 @@ def scoring_inputs_of_session_device(wildcards):
             segments_path(w.dataset, w.session, w.device, pid),
         )
     ]
-    return present_scoring_inputs(paths, f"{w.session}.{w.device} (summed)")
+    return present_scoring_inputs(
+        paths, f"{w.session}.{w.device} (summed)"
+    ) + validated_first(wildcards)
 
 
 def partner_submissions_of(wildcards):

@@ -1,7 +1,5 @@
 # Input functions and helpers of rules/submission.smk.
 
-from enhancement.submission import place_submission_file
-
 
 def partner_output_of(wildcards):
     """The enhance output holding a target's audio (its partner number)."""
@@ -24,10 +22,21 @@ def submission_files_of(wildcards):
     ]
 
 
-def raw_recordings_of(wildcards):
-    """Raw device file of each submission file of a dataset, in the same order
-    (their lengths set the submission's)."""
-    return [
-        raw_device_path(t.dataset, t.session, t.device)
-        for t in targets_in(wildcards.dataset)
-    ]
+def length_sources_of(wildcards):
+    """The recording that sets each submission file's exact length, in the
+    same order: its raw device audio, or, scoring a folder made elsewhere
+    (where data_root may hold no raw audio), its 16 kHz reference."""
+    sources = []
+    for t in targets_in(wildcards.dataset):
+        raw = raw_device_path(t.dataset, t.session, t.device)
+        reference = reference_path(t.dataset, t.session, t.device, t.pid)
+        use_reference = (
+            SCORING_ONLY and not Path(raw).is_file() and Path(reference).is_file()
+        )
+        sources.append(reference if use_reference else raw)
+    return sources
+
+
+def submission_folder_of(wildcards):
+    """The folder that must hold the submission's files and no other .wav."""
+    return str(Path(submission_path(SYSTEM, wildcards.dataset, "s", "d", "p")).parent)

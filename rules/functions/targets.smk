@@ -5,7 +5,12 @@ def all_outputs(wildcards):
     """Every enhance output and submission file (listed, so a deleted one is
     re-made: Snakemake does not re-make a missing file whose users are up to
     date), each dataset's validation summary, the scores and the report's
-    figures and tables."""
+    figures and tables. Scoring a folder made elsewhere (`submission_dir`):
+    its validation and the official reports."""
+    if SCORING_ONLY:
+        return [validation_path(SYSTEM, d) for d in config["datasets"]] + [
+            evaluation_summary_path(SYSTEM, d) for d in EVALUATED
+        ]
     return (
         enhance_outputs()
         + [
