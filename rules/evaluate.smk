@@ -14,9 +14,7 @@ rule compare:
 
 rule score_individual:
     input:
-        submission=submission_path(
-            "{system}", "{dataset}", "{session}", "{device}", "{pid}"
-        ),
+        submission=submission_of,
         scoring=scoring_inputs_of_file,
     output:
         score_table_path(

@@ -27,9 +27,7 @@ rule validation_table:
 rule spectrogram:
     input:
         device=raw_device_path("{dataset}", "{session}", "{device}"),
-        submission=submission_path(
-            "{system}", "{dataset}", "{session}", "{device}", "{pid}"
-        ),
+        submission=submission_of,
         reference=reference_if_scored,
     output:
         report(

@@ -5,23 +5,27 @@
 include: "functions/submission.smk"
 
 
-# A hard link (no copy of the audio), or a copy where the file system cannot
-# link; written under a temporary name and renamed into place. A shell job:
-# Snakemake would start a whole new Snakemake process for each `run:` job.
-rule submission_file:
-    input:
-        partner_output_of,
-    output:
-        submission_path(SYSTEM, "{dataset}", "{session}", "{device}", "{pid}"),
-    log:
-        log_path("submission", f"{SYSTEM}/{{dataset}}/{{session}}.{{device}}.{{pid}}"),
-    conda:
-        "../environment.yml"
-    shell:
-        'tmp="$(dirname {output:q})/.$(basename {output:q}).link.part"; rm -f "$tmp"; '
-        '{{ ln {input:q} "$tmp" && echo "hard link: {output} <- {input}" || '
-        '{{ cp {input:q} "$tmp" && echo "copy (no hard link): {output} <- {input}"; }}; }} > {log:q} 2>&1; '
-        'mv -f "$tmp" {output:q}'
+if not SCORING_ONLY:
+
+    # A hard link (no copy of the audio), or a copy where the file system cannot
+    # link; written under a temporary name and renamed into place. A shell job:
+    # Snakemake would start a whole new Snakemake process for each `run:` job.
+    rule submission_file:
+        input:
+            partner_output_of,
+        output:
+            submission_path(SYSTEM, "{dataset}", "{session}", "{device}", "{pid}"),
+        log:
+            log_path(
+                "submission", f"{SYSTEM}/{{dataset}}/{{session}}.{{device}}.{{pid}}"
+            ),
+        conda:
+            "../environment.yml"
+        shell:
+            'tmp="$(dirname {output:q})/.$(basename {output:q}).link.part"; rm -f "$tmp"; '
+            '{{ ln {input:q} "$tmp" && echo "hard link: {output} <- {input}" || '
+            '{{ cp {input:q} "$tmp" && echo "copy (no hard link): {output} <- {input}"; }}; }} > {log:q} 2>&1; '
+            'mv -f "$tmp" {output:q}'
 
 
 rule validate_submission:

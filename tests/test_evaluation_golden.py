@@ -133,3 +133,34 @@ def test_summary_counts_and_not_computed(reports):
     assert summary["levels"]["ha.individual.dev_21.P204"]["skipped"]["constant_ref"] == 1
     assert "utmos" in summary["not_computed"]
     assert summary["metric_keys"] == metric_keys(resolve_metrics("full"))
+
+
+@pytest.mark.slow
+def test_run_evaluation_scores_the_fixture_folder_as_the_official_code(tmp_path):
+    """The whole way a user scores a folder made elsewhere: run_evaluation.py
+    (upstream's spelling of the keys), the folder validated first, then every
+    report file of golden/ at {work_dir}/evaluation/NAME/dev with its values."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "run_evaluation.py"), f"data_root={FIXTURE}",
+         f"paths.enhancement_output_dir={FIXTURE / 'submission'}", "shared.exp_name=fixture",
+         "--", "--directory", str(tmp_path), "--cores", "2"],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = tmp_path / "work/evaluation/fixture/dev"
+    with open(out / "validation.csv", newline="") as f:
+        validation = list(csv.DictReader(f))
+    assert len(validation) == 9 and {r["status"] for r in validation} == {"ok"}
+    assert {p.name for p in out.glob("report.*")} == {p.name for p in (FIXTURE / "golden").glob("report.*")}
+    bad = []
+    for gpath in _gold_files("golden"):
+        gold = json.loads(gpath.read_text())
+        ours = json.loads((out / gpath.name).read_text())
+        for key, gstats in gold.items():
+            for stat, gval in gstats.items():
+                value = ours[key][stat]
+                if not (value == gval if stat == "count" else close(key, value, gval)):
+                    bad.append((gpath.name, key, stat, value, gval))
+    assert not bad, bad[:20]

@@ -85,6 +85,12 @@ def scoring_inputs_of_session_device(wildcards):
     ) + validated_first(wildcards)
 
 
+def submission_of(wildcards):
+    """A target's submission file of a system (in submission_dir when scoring a folder)."""
+    w = wildcards
+    return submission_path(w.system, w.dataset, w.session, w.device, w.pid)
+
+
 def partner_submissions_of(wildcards):
     """A session-device's submission files of a system, in seat order."""
     w = wildcards
