@@ -40,6 +40,11 @@ localrules:
     validation_table,
 
 
+# `kill` of Snakemake also stops the jobs it runs (enhancement/shutdown.py).
+onstart:
+    pass_sigterm_to_jobs()
+
+
 rule all:
     default_target: True
     input:

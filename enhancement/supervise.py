@@ -126,7 +126,8 @@ def run_supervised(
                 child.kill()
                 child.join()
                 raise SupervisedFailure(
-                    f"{what}: stopped by signal {stop_requested[0]} while {progress.stage}"
+                    f"{what}: stopped by {signal.Signals(stop_requested[0]).name} (Snakemake or the "
+                    f"cluster ending the job) while {progress.stage}"
                 )
             elapsed = time.monotonic() - progress.started
             if time_limit_s is not None and elapsed > time_limit_s:
@@ -155,6 +156,9 @@ def run_supervised(
                 f"{what}: killed by SIGKILL while {progress.stage}, probably for lack of memory "
                 f"(the job's peak so far: {progress.peak_mb:.0f} MB). {memory_hint}".rstrip()
             )
+        if -code == signal.SIGTERM:
+            raise SupervisedFailure(f"{what}: stopped by SIGTERM (Snakemake or the cluster ending the job) "
+                                    f"while {progress.stage}")
         raise SupervisedFailure(f"{what}: killed by {name} while {progress.stage}")
     raise SupervisedFailure(
         f"{what}: the process exited (exit code {code}) while {progress.stage}, before the job's "

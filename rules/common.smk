@@ -21,6 +21,7 @@ from enhancement.manifest import (
     targets_of,
 )
 from enhancement.plugins import PluginError, plugin_dirs
+from enhancement.shutdown import pass_sigterm_to_jobs
 from enhancement.system_args import ArgsError, find_args_yaml, load_args
 from enhancement.system_code import code_fingerprint, system_code_files
 

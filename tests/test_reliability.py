@@ -604,6 +604,25 @@ def test_kill_9_mid_enhance_then_rerun_gives_identical_outputs(victim, workdir, 
     assert ours == submission_digests(passthrough_run, "passthrough")  # stall is passthrough in disguise
 
 
+def test_sigterm_to_snakemake_ends_a_hanging_job(workdir, stall, request):
+    """P8: a plain `kill` of Snakemake (which waits for its running jobs) ends them."""
+    folder, flag = stall
+    flag.write_text("")
+    proc = start_background(workdir, {"ECHIPLUGINS": str(folder)}, "--config", NO_SCORES, "enhancement_name=stall")
+    hanging = flag.with_suffix(".hanging")
+    wait_for(hanging, proc)
+    system = int(hanging.read_text())
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=90)[0]
+    assert proc.returncode != 0
+    observe("run: kill (SIGTERM) of Snakemake while a system hangs", request, output,
+            "stall on dataset dev, session dev_02, device aria: stopped by SIGTERM")
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(system, 0)
+    assert_final_outputs_sound(workdir, killed=True)
+
+
 @pytest.mark.parametrize("delay", [1.0, 4.0])
 def test_kill_9_at_any_moment_then_rerun_gives_identical_outputs(delay, workdir, passthrough_run):
     proc = start_background(workdir, {}, "--config", NO_SCORES)
