@@ -23,8 +23,8 @@ if not SCORING_ONLY:
             "../environment.yml"
         shell:
             'tmp="$(dirname {output:q})/.$(basename {output:q}).link.part"; rm -f "$tmp"; '
-            '{{ ln {input:q} "$tmp" && echo "hard link: {output} <- {input}" || '
-            '{{ cp {input:q} "$tmp" && echo "copy (no hard link): {output} <- {input}"; }}; }} > {log:q} 2>&1; '
+            '{{ ln {input:q} "$tmp" && echo "hard link:" {output:q} "<-" {input:q} || '
+            '{{ cp {input:q} "$tmp" && echo "copy (no hard link):" {output:q} "<-" {input:q}; }}; }} > {log:q} 2>&1; '
             'mv -f "$tmp" {output:q}'
 
 

@@ -279,7 +279,7 @@ def test_other_sessions_complete_beside_broken_ones(audio_run):
     workdir, _, _ = audio_run
     for device, pids in (("aria", ("P302", "P303", "P304")), ("ha", ("P301", "P302", "P304"))):
         for pid in pids:
-            assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.{device}.{pid}.wav").frames == 1152000
+            assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.{device}.{pid}.wav").frames == 1280000
     # the submission is incomplete, so it is not declared valid
     assert not (workdir / "work/enhanced/passthrough/dev/validation.csv").exists()
 
@@ -290,7 +290,7 @@ def test_unexpected_sample_rate_is_used_with_a_warning(audio_run, request):
             "data/aria/dev/rate44.aria.wav is at 44100 Hz, not the expected 48000 Hz")
     frames = sf.info(workdir / "data/aria/dev/rate44.aria.wav").frames
     out = workdir / "work/enhanced/passthrough/dev/rate44.aria.P302.wav"
-    assert sf.info(out).frames == round(frames * 16000 / 44100) == 1152000
+    assert sf.info(out).frames == round(frames * 16000 / 44100) == 1280000
 
 
 @pytest.mark.parametrize("case, victim, needles", [
@@ -382,11 +382,11 @@ def faulty_args(folder: Path, mode: str, extra: str = "") -> Path:
 OUTPUT_CASES = {
     "plugin: returns NaN": ("nan", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha, pid P301",)),
     "plugin: returns Inf": ("inf", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha",)),
-    "plugin: returns 2-D multichannel": ("2d", ("faulty returned shape (2, 1152000) for dataset dev, session dev_02, device ha",
+    "plugin: returns 2-D multichannel": ("2d", ("faulty returned shape (2, 1280000) for dataset dev, session dev_02, device ha",
                                                  "expected one channel")),
-    "plugin: output much shorter": ("short", ("faulty returned 576000 samples for dataset dev, session dev_02, device ha",
-                                              "expected 1152000")),
-    "plugin: output much longer": ("long", ("faulty returned 2304000 samples", "expected 1152000")),
+    "plugin: output much shorter": ("short", ("faulty returned 640000 samples for dataset dev, session dev_02, device ha",
+                                              "expected 1280000")),
+    "plugin: output much longer": ("long", ("faulty returned 2560000 samples", "expected 1280000")),
     "plugin: returns int16 samples": ("int16", ("faulty returned integer samples (int16) for dataset dev, "
                                                 "session dev_02, device ha, pid P301",)),
     "plugin: returns a meta tensor": ("meta", ("faulty returned a 'meta' tensor (shape only, no data) for "
@@ -798,7 +798,7 @@ def test_broken_recordings_round_2_fail_naming_the_raw_file(case, audio_run_2, r
 def test_good_session_completes_beside_the_broken_ones_round_2(audio_run_2):
     workdir, _, _ = audio_run_2
     for pid in ("P302", "P303", "P304"):
-        assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.aria.{pid}.wav").frames == 1152000
+        assert sf.info(workdir / f"work/enhanced/passthrough/dev/good.aria.{pid}.wav").frames == 1280000
 
 
 def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, request):

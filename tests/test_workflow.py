@@ -247,7 +247,7 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
     assert not (work / "resampled/16000").exists()
     for t in [t for t in TARGETS if t.device == "ha"]:
         out = sf.read(submission(snakemake.workdir, "scaled", t), dtype="float32")[0]
-        assert len(out) == 1152000 and 0 < np.abs(out).max() < 0.6
+        assert len(out) == 1280000 and 0 < np.abs(out).max() < 0.6
     assert not (work / "enhanced/scaled/dev/dev_03.aria.P305.wav").exists()
 
 
@@ -294,7 +294,7 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     assert planned["enhance"] == 3
     snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
     assert not (snakemake.workdir / "work" / "resampled").exists()
-    assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 1152000
+    assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 1280000
 
 
 @pytest.mark.slow

@@ -475,11 +475,6 @@ class GridBlock(nn.Module):
 
     # -- forward ---------------------------------------------------------------------------
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` ``[B, C, T, F]`` -> same shape (upstream layout); ``x`` is left untouched."""
-        h = x.permute(0, 2, 3, 1).contiguous()
-        return self.forward_channels_last_(h).permute(0, 3, 1, 2)
-
     def forward_channels_last_(self, h: torch.Tensor) -> torch.Tensor:
         """``h`` ``[B, T, F, C]`` -> same shape, computed in place (``h`` is overwritten)."""
         _, n_frames, n_bins, _ = h.shape
@@ -549,10 +544,6 @@ class MCxTFGridNet(nn.Module):
             ]
         )
         self.deconv = nn.ConvTranspose2d(emb_dim, n_srcs * 2, kernel, padding=padding)
-
-    @property
-    def num_spk(self) -> int:
-        return self.n_srcs
 
     @torch.no_grad()
     def encode_speaker(self, spk: torch.Tensor, spk_lens: torch.Tensor) -> torch.Tensor:
