@@ -5,8 +5,9 @@ speechmos 0.0.1.1 scores it: a clip under 9.01 s is doubled until it is long
 enough, and every 1-s hop of 9.01 s is scored and the hop scores averaged. A
 2-s segment thus costs about seven runs of the 9-s P.835 model when done
 literally. Here the model's costly first layers run once over the whole
-(doubled) signal and are shared by the hops (see ``dnsmos_graph``); the P.808
-model and the score mapping are speechmos's own, hop by hop. The values agree
+(doubled) signal and are shared by the hops (see ``dnsmos_graph``), so is the
+STFT under the P.808 model's mel input (``dnsmos_mel``); the P.808 model and
+the score mapping are speechmos's own, hop by hop. The values agree
 with speechmos to float32 rounding (tests/test_evaluation_metrics.py checks it).
 """
 
@@ -17,6 +18,7 @@ import os
 import numpy as np
 
 from . import dnsmos_graph as graph
+from .dnsmos_mel import MelFeatures
 
 KEYS = ("dns_overall", "dns_p808")
 FS = 16000
@@ -42,6 +44,7 @@ class Dnsmos:
         model.p808_onnx_sess = graph.session(os.path.join(models, "model_v8.onnx"), threads)
         self._model = model
         self._split = graph.split_primary(primary, threads)
+        self._mel = MelFeatures()
 
     def __call__(self, est: np.ndarray, fs: int) -> dict[str, float]:
         if fs != FS:
@@ -64,10 +67,9 @@ class Dnsmos:
             if len(audio[start:end]) == need:  # speechmos skips a hop cut short
                 starts.append(start)
         raw = self._primary_raw(audio.astype("float32"), starts)
+        mels = self._mel.hops(audio, starts)
         ovr, p808 = [], []
-        for start, (sig, bak, ovr_raw) in zip(starts, raw):
-            seg = audio[start:start + need]
-            mel = np.array(self._model.audio_melspec(audio=seg[:-160])).astype("float32")[np.newaxis, :, :]
+        for mel, (sig, bak, ovr_raw) in zip(mels, raw):
             p808.append(self._model.p808_onnx_sess.run(None, {"input_1": mel})[0][0][0])
             ovr.append(self._model.get_polyfit_val(sig, bak, ovr_raw, False)[2])
         return ovr, p808
