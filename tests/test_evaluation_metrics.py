@@ -201,3 +201,23 @@ def test_ncm_fixed_16k_design_is_the_butterworth_design():
     for i, (b, a) in enumerate(filters):
         b2, a2 = butter(4, edges[i: i + 2] * 2 / FS, btype="bandpass")
         assert b == pytest.approx(b2, rel=1e-12, abs=1e-25) and a == pytest.approx(a2, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [4800, 4801, 37777])
+def test_ncm_envelope_resampling_equals_upfirdn(n):
+    """NCM's 32-Hz envelope resampling keeps only upfirdn's needed outputs, with the same values."""
+    from fractions import Fraction
+
+    from scipy.signal import upfirdn
+
+    _, _, h = sepm._ncm_design(FS)
+    x = np.abs(np.random.default_rng(n).standard_normal((n, 20)))
+    q = Fraction(32, FS).denominator
+    half = (len(h) - 1) / 2
+    nz = int(np.floor(q - np.mod(half, q)))
+    hh = np.concatenate((np.zeros(nz), h, np.zeros(q)))  # trailing zeros do not change the kept outputs
+    delay = int(np.floor(np.ceil(half + nz) / q))
+    expected = upfirdn(hh, x, 1, q, axis=0)[delay:][: int(np.ceil(n / q))]
+    got = sepm._resample_envelope(x, FS, h)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
