@@ -79,10 +79,10 @@ class Dnsmos:
         if len(starts) < 2:  # nothing to share: the whole model, as speechmos runs it
             return [self._model.onnx_sess.run(None, {"input_1": audio[None, s:s + int(INPUT_LENGTH * FS)]})[0][0]
                     for s in starts]
-        hop_frames, halo = graph.HOP_FRAMES, graph.HALO
+        hop_frames, pool, edge = graph.HOP_FRAMES, graph.POOL, graph.EDGE_FRAMES
         first = [s // graph.FRAME_HOP for s in starts]
-        if any(s % graph.FRAME_HOP for s in starts):
-            raise AssertionError("DNSMOS hops must start on the 160-sample frame grid")
+        if any(s % (graph.FRAME_HOP * pool) for s in starts):
+            raise AssertionError("DNSMOS hops must start on even frames of the 160-sample grid")
         n_frames = first[-1] + hop_frames
         blocks = audio[: graph.FRAME_HOP * (n_frames + 1)].reshape(n_frames + 1, graph.FRAME_HOP)
         frames = np.concatenate([blocks[:-1], blocks[1:]], axis=1)  # the model's own framing
@@ -90,17 +90,18 @@ class Dnsmos:
         shared = []
         for lo in range(0, n_frames, CHUNK_FRAMES):
             hi = min(lo + CHUNK_FRAMES, n_frames)
-            a, b = max(0, lo - halo), min(n_frames, hi + halo)
+            a, b = max(0, lo - graph.CHUNK_HALO), min(n_frames, hi + graph.CHUNK_HALO)
             out = head.run(None, {graph.FRAMES: frames[None, a:b]})[0]
-            shared.append(out[:, :, lo - a:hi - a])
+            shared.append(out[:, :, (lo - a) // pool:(hi - a) // pool])
         features = np.concatenate(shared, axis=2)
         edges = np.stack([part for f in first for part in
-                          (frames[f:f + 2 * halo], frames[f + hop_frames - 2 * halo:f + hop_frames])])
+                          (frames[f:f + edge], frames[f + hop_frames - edge:f + hop_frames])])
         edge_out = head.run(None, {graph.FRAMES: edges})[0]
+        out_len, keep = hop_frames // pool, graph.EDGE_POOLED
         raw = []
         for k, f in enumerate(first):
-            hop = features[:, :, f:f + hop_frames].copy()
-            hop[0, :, :halo] = edge_out[2 * k, :, :halo]
-            hop[0, :, hop_frames - halo:] = edge_out[2 * k + 1, :, halo:]
+            hop = features[:, :, f // pool:f // pool + out_len].copy()
+            hop[0, :, :keep] = edge_out[2 * k, :, :keep]
+            hop[0, :, out_len - keep:] = edge_out[2 * k + 1, :, edge // pool - keep:]
             raw.append(tail.run(None, {graph.FEATURES: hop})[0][0])
         return raw

@@ -3,11 +3,12 @@
 The model frames its 9.01-s input (320-sample frames, 160 hop), takes a log
 power spectrum and runs four 3x3 convolutions at full time resolution before
 its first pooling; those four layers are ~97% of its cost. Convolutions are
-shift-invariant, so a hop's feature map equals the map of the whole signal cut
-at the hop, except within ``HALO`` frames of the hop's edges (zero padding
-there). The *head* (frames -> fourth convolution) therefore runs once over the
-whole signal plus on a few edge frames per hop; the *tail* (pooling, the
-remaining small layers, global max, dense) runs per hop. Both parts are
+shift-invariant (and the pooling aligned, hops starting on even frames), so a
+hop's feature map equals the map of the whole signal cut at the hop, except
+within a few frames of the hop's edges (zero padding there). The *head*
+(frames -> pooling -> fifth convolution) therefore runs once over the whole
+signal plus on a few edge frames per hop; the *tail* (the remaining small
+layers, global max, dense) runs per hop. Both parts are
 extracted from the model file that ships in speechmos's wheel at run time, so
 the weights are speechmos's own and nothing is re-exported or downloaded.
 """
@@ -18,9 +19,14 @@ import os
 from dataclasses import dataclass
 
 FRAMES = "mos_estimator_logpow/concat:0"  # (batch, frames, 320): framed audio
-FEATURES = "mos_estimator_logpow/conv2d_3/Relu:0"  # (batch, 32, frames, 161): before the first pooling
+FEATURES = "mos_estimator_logpow/conv2d_4/Relu:0"  # (batch, 32, frames / 2, 80): after the first pooling
 SCORES = "Identity:0"  # (batch, 3): raw SIG, BAK, OVRL
-HALO = 4  # frames at each hop edge that see the zero padding: one per 3x3 convolution of the head
+POOL = 2  # the head's time pooling (its one 2x2 max pool); hops start on even frames, so it aligns
+# A head output frame p sees input frames 2p-6 .. 2p+7 (four 3x3 convolutions, the pool, one
+# more 3x3 convolution): the first and last EDGE_POOLED outputs of a hop see its zero padding.
+EDGE_POOLED = 3
+EDGE_FRAMES = 16  # input frames run per hop edge to recompute those (enough for outputs 0..2)
+CHUNK_HALO = 16  # extra input frames each side of a chunk of the whole-signal run (even)
 FRAME_HOP = 160
 FRAME_LEN = 320
 HOP_FRAMES = 900  # frames of one 9.01-s hop
