@@ -25,7 +25,7 @@ POOL = 2  # the head's time pooling (its one 2x2 max pool); hops start on even f
 # A head output frame p sees input frames 2p-6 .. 2p+7 (four 3x3 convolutions, the pool, one
 # more 3x3 convolution): the first and last EDGE_POOLED outputs of a hop see its zero padding.
 EDGE_POOLED = 3
-EDGE_FRAMES = 16  # input frames run per hop edge to recompute those (enough for outputs 0..2)
+EDGE_FRAMES = 12  # input frames run per hop edge to recompute those: output 2 needs input 0..11
 CHUNK_HALO = 16  # extra input frames each side of a chunk of the whole-signal run (even)
 FRAME_HOP = 160
 FRAME_LEN = 320
