@@ -23,7 +23,7 @@ from .dnsmos_mel import MelFeatures
 KEYS = ("dns_overall", "dns_p808")
 FS = 16000
 INPUT_LENGTH = 9.01  # seconds per hop, as speechmos
-CHUNK_FRAMES = 800  # head frames per run over the whole signal: bounds its memory (~70 MB)
+CHUNK_FRAMES = 800  # head frames per run over the whole signal (even, so the pool stays aligned): ~70 MB
 
 
 class Dnsmos:
