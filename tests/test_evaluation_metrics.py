@@ -153,6 +153,19 @@ def test_dnsmos_is_peak_normalised(pair):
     assert 1.0 <= a["dns_overall"] <= 5.0 and a == pytest.approx(b, rel=1e-6)
 
 
+@pytest.mark.parametrize("seconds", [0.5, 2.0, 3.3, 4.27, 12.3])
+def test_dnsmos_shared_hops_equal_speechmos(seconds):
+    """The split model with shared hops gives speechmos's own values (1 to 7 hops of 9.01 s)."""
+    from enhancement.evaluation.metrics.dnsmos import Dnsmos
+
+    est = speech_like(seconds, 7)
+    d = Dnsmos()
+    ours = d(est, FS)
+    theirs = d._model(est / np.max(np.abs(est)), FS, False)  # speechmos's hop loop, unsplit model
+    assert ours["dns_overall"] == pytest.approx(float(theirs["ovrl_mos"]), abs=1e-6)
+    assert ours["dns_p808"] == pytest.approx(float(theirs["p808_mos"]), abs=1e-6)
+
+
 def test_metric_sets():
     assert resolve_metrics("quick") == ("pysepm", "pesq", "stoi")
     assert resolve_metrics("full") == tuple(FAMILY_KEYS)
@@ -188,3 +201,23 @@ def test_ncm_fixed_16k_design_is_the_butterworth_design():
     for i, (b, a) in enumerate(filters):
         b2, a2 = butter(4, edges[i: i + 2] * 2 / FS, btype="bandpass")
         assert b == pytest.approx(b2, rel=1e-12, abs=1e-25) and a == pytest.approx(a2, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [4800, 4801, 37777])
+def test_ncm_envelope_resampling_equals_upfirdn(n):
+    """NCM's 32-Hz envelope resampling keeps only upfirdn's needed outputs, with the same values."""
+    from fractions import Fraction
+
+    from scipy.signal import upfirdn
+
+    _, _, h = sepm._ncm_design(FS)
+    x = np.abs(np.random.default_rng(n).standard_normal((n, 20)))
+    q = Fraction(32, FS).denominator
+    half = (len(h) - 1) / 2
+    nz = int(np.floor(q - np.mod(half, q)))
+    hh = np.concatenate((np.zeros(nz), h, np.zeros(q)))  # trailing zeros do not change the kept outputs
+    delay = int(np.floor(np.ceil(half + nz) / q))
+    expected = upfirdn(hh, x, 1, q, axis=0)[delay:][: int(np.ceil(n / q))]
+    got = sepm._resample_envelope(x, FS, h)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
