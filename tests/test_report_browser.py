@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Snakemake
+from conftest import REPO, Snakemake
 from headless_chromium import BrowserUnavailable, chromium, dump_dom
 
 pytestmark = pytest.mark.slow
@@ -197,8 +197,9 @@ def browser() -> str:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> dict:
-    """A finished run and its report, data_root and work_dir under hostile names."""
+def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, browser: str) -> dict:
+    """A finished run and its report, data_root, work_dir and the args yaml under
+    hostile names (``browser`` first: no run where the tests would skip)."""
     workdir = tmp_path_factory.mktemp("hostile")
     token = f"ECHI-SECRET-{uuid.uuid4().hex}"
     secret = workdir / "secret.txt"
@@ -208,14 +209,17 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path) -> di
     base = workdir / HOSTILE / rst.lstrip("/")
     data_root, work_dir = base / "data", base / "work"
     shutil.copytree(demo_data, data_root)
+    args_yaml = base / "passthrough.yaml"
+    shutil.copy(REPO / "enhance_args" / "passthrough.yaml", args_yaml)
     config = workdir / "hostile.yaml"
-    config.write_text(yaml.safe_dump({"data_root": str(data_root), "work_dir": str(work_dir),
-                                      "report_spectrograms": 1}, allow_unicode=True))
+    settings = {"data_root": str(data_root), "work_dir": str(work_dir), "enhance_args": str(args_yaml),
+                "report_spectrograms": 1}
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
     run = Snakemake(workdir)
     run("--configfile", str(config))
     run("--configfile", str(config), "--report", "report.html")
     return {"workdir": workdir, "token": token, "data_root": data_root, "work_dir": work_dir,
-            "report": workdir / "report.html"}
+            "args_yaml": args_yaml, "report": workdir / "report.html"}
 
 
 @pytest.fixture(scope="module")
@@ -242,7 +246,8 @@ def test_the_report_renders_and_nothing_injected_runs(driven, hostile_run):
     assert len(results) >= 5, driver["views"]
     assert any(view.startswith("rule enhance") for view in driver["views"]), driver["views"]
     assert "The enhancement stage of the CHiME-9 ECHI challenge" in driven["text"]
-    assert str(hostile_run["work_dir"]) in driven["text"], "the hostile work_dir is not shown: the check would be vacuous"
+    for shown in ("work_dir", "args_yaml"):
+        assert str(hostile_run[shown]) in driven["text"], f"the hostile {shown} is not shown: the check would be vacuous"
     # nothing ran: no dialog, the title never changed, no handler or foreign element, no console message
     assert driver["dialogs"] == []
     assert set(driver["titles"]) == {REPORT_TITLE}, driver["titles"]
