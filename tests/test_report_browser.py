@@ -313,3 +313,20 @@ def test_the_check_detects_a_real_injection(control, browser, tmp_path):
     assert "the title is 'PWNED', not 'Snakemake Report'" in problems
     expected = "injected ran" if control == "handler" else "Uncaught SyntaxError"
     assert any(problem.startswith("console: ") and expected in problem for problem in problems), problems
+
+
+def test_folder_names_are_never_run_by_the_shell(tmp_path, demo_data):
+    """The shell jobs must quote every path: a folder name is data, never a command
+    (``$(...)`` and ``$NAME`` are legal in folder names and not refused)."""
+    base = tmp_path / "q $(touch pwned_by_shell) $UNSET_IN_ECHI_TESTS $HOME r"
+    shutil.copytree(demo_data, base / "data")
+    config = tmp_path / "shell.yaml"
+    settings = {"data_root": str(base / "data"), "work_dir": str(base / "work"), "devices": ["ha"],
+                "evaluate_datasets": [], "report_spectrograms": 0}
+    config.write_text(yaml.safe_dump(settings))
+    result = Snakemake(tmp_path)("--configfile", str(config), check=False)
+    ran = [str(p) for p in tmp_path.rglob("pwned_by_shell")]
+    assert not ran, f"a command in a folder name ran: {ran}"
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    logs = "".join(p.read_text() for p in (base / "work" / "logs").rglob("*.log"))
+    assert str(Path.home()) not in logs.replace(str(tmp_path), "")
