@@ -1,0 +1,70 @@
+"""Headless Chromium for the report tests: found, or installed with apt-get.
+
+``chromium()`` returns the browser's path, installing Debian's ``chromium``
+package when it is missing (root and apt-get needed); ``BrowserUnavailable``
+says why it cannot be had. ``dump_dom(page, folder)`` opens a local HTML file
+in a fresh profile, lets its scripts run for a virtual time budget, and returns
+the serialized DOM and the browser's log (console messages included). The
+browser is kept off the network: no QUIC, no background or component fetches,
+no sync; the pages under test are local files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+PACKAGE = "chromium"
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--enable-logging=stderr", "--v=0")
+
+
+class BrowserUnavailable(RuntimeError):
+    """No headless Chromium can be had on this machine."""
+
+
+def installed() -> str | None:
+    return next((path for path in CANDIDATES if os.access(path, os.X_OK)), None)
+
+
+def chromium(timeout: float = 900) -> str:
+    """The path of Chromium, apt-get installing it first where it is missing."""
+    found = installed()
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise BrowserUnavailable(f"no Chromium at {' or '.join(CANDIDATES)} and not root: cannot apt-get install {PACKAGE}")
+    if shutil.which("apt-get") is None:
+        raise BrowserUnavailable(f"no Chromium at {' or '.join(CANDIDATES)} and no apt-get to install {PACKAGE}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PACKAGE]):
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise BrowserUnavailable(f"{' '.join(command)} took over {timeout:.0f} s") from None
+        if result.returncode != 0:
+            raise BrowserUnavailable(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    found = installed()
+    if not found:
+        raise BrowserUnavailable(f"installed {PACKAGE} but found no Chromium at {' or '.join(CANDIDATES)}")
+    return found
+
+
+def dump_dom(browser: str, page: Path, folder: Path, budget_ms: int = 10_000,
+             timeout: float = 120) -> tuple[str, str]:
+    """(DOM after the page's scripts ran, browser log) of a local HTML file,
+    in a fresh profile under ``folder``."""
+    profile = folder / f"profile-{page.stem}"
+    profile.mkdir(parents=True)
+    command = [browser, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+               "--dump-dom", page.resolve().as_uri()]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                            env={**os.environ, "HOME": str(profile)})
+    if result.returncode != 0 or not result.stdout.strip():
+        raise AssertionError(f"chromium --dump-dom {page} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result.stdout, result.stderr
