@@ -45,3 +45,28 @@ rule spectrogram:
         "../environment.yml"
     script:
         "../workflow_scripts/spectrogram.py"
+
+
+rule listen:
+    input:
+        submission=submission_of,
+        reference=reference_if_scored,
+        segments=segments_if_scored,
+    output:
+        report(
+            report_path(
+                "{system}", "{dataset}", "listen/{session}.{device}.{pid}.html"
+            ),
+            caption="report/listen.rst",
+            category="Listen",
+            subcategory="{system} ({dataset}, {device})",
+            labels={"session": "{session}", "device": "{device}", "partner": "{pid}"},
+        ),
+    log:
+        log_path("report", "{system}/{dataset}/listen/{session}.{device}.{pid}"),
+    conda:
+        "../environment.yml"
+    params:
+        earliest_start_s=config["evaluation_earliest_start_s"],
+    script:
+        "../workflow_scripts/listen.py"

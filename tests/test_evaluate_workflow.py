@@ -116,16 +116,24 @@ def test_report_has_every_table_and_figure(compared):
         "work/report/comparison.dev.html",
         "work/report/distributions.dev.png",
         *(f"work/report/example/dev/spectrograms/{stem}.png" for stem in STEMS),
+        *(f"work/report/example/dev/listen/{stem}.html" for stem in STEMS),
         *(f"work/report/{s}/dev/official.html" for s in ("passthrough", "example")),
     }
     assert set(results) == expected
-    assert set(categories) == {"Submission", "Scores", "Comparison", "Spectrograms"}
+    assert set(categories) == {"Submission", "Scores", "Comparison", "Spectrograms", "Listen"}
     for path, entry in results.items():
         assert entry["caption"].strip(), f"{path} has no caption"
         mime = {".png": "image/png", ".html": "text/html"}[Path(path).suffix]
         assert entry["mime_type"] == mime and entry["data_uri"].startswith(f"data:{mime}")
     assert "passthrough, example" in results["work/report/comparison.dev.html"]["caption"]
     assert "official evaluation" in text  # the workflow description
+    # the audio players: the output and the reference, from the first counted segment, embedded
+    listen = results["work/report/example/dev/listen/dev_02.aria.P302.html"]
+    import base64
+    page = base64.b64decode(listen["data_uri"].split(",", 1)[1]).decode()
+    assert page.count("<audio controls") == 2 and page.count('src="data:audio/wav;base64,') == 2
+    first = min(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
+    assert f"from {first / 16000:.2f} s" in page
 
 
 def test_a_segment_past_the_end_is_reported_not_dropped(finished):

@@ -4,25 +4,34 @@ from enhancement.manifest import spread
 
 
 def report_outputs():
-    """The validation summary as a table, and spectrogram figures of up to
-    `report_spectrograms` targets per dataset (spread over sessions and devices;
-    a figure per target would be a matplotlib job per file, and a report no one reads).
-    """
+    """The validation summary as a table, and for up to `report_spectrograms`
+    targets per dataset (spread over sessions and devices; a figure per target
+    would be a matplotlib job per file, and a report no one reads) a
+    spectrogram figure and a page of audio players."""
     tables = [report_path(SYSTEM, d, "validation.html") for d in config["datasets"]]
-    figures = [
-        report_path(
-            SYSTEM, t.dataset, f"spectrograms/{t.session}.{t.device}.{t.pid}.png"
-        )
+    shown = [
+        (t.dataset, f"{t.session}.{t.device}.{t.pid}")
         for d in config["datasets"]
         for t in spread(targets_in(d), config["report_spectrograms"])
     ]
-    return tables + figures
+    figures = [report_path(SYSTEM, d, f"spectrograms/{stem}.png") for d, stem in shown]
+    players = [report_path(SYSTEM, d, f"listen/{stem}.html") for d, stem in shown]
+    return tables + figures + players
+
+
+def segments_if_scored(wildcards):
+    """A target's segment list, where its dataset is scored and the list exists (else none)."""
+    w = wildcards
+    if w.dataset not in EVALUATED:
+        return []
+    path = segments_path(w.dataset, w.session, w.device, w.pid)
+    return present_scoring_inputs([path], f"{w.session}.{w.device}.{w.pid}")
 
 
 def reference_if_scored(wildcards):
-    """The clean reference of a target, where its dataset is scored (else none)."""
-    if wildcards.dataset not in EVALUATED:
+    """A target's clean reference, where its dataset is scored and it exists (else none)."""
+    w = wildcards
+    if w.dataset not in EVALUATED:
         return []
-    return reference_path(
-        wildcards.dataset, wildcards.session, wildcards.device, wildcards.pid
-    )
+    path = reference_path(w.dataset, w.session, w.device, w.pid)
+    return present_scoring_inputs([path], f"{w.session}.{w.device}.{w.pid}")

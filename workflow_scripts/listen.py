@@ -1,0 +1,18 @@
+"""Snakemake job: audio players for a target's output and reference, for the report."""
+
+from enhancement.evaluation.segments import read_segments
+from enhancement.joblog import job_logging
+from enhancement.report import listening_page
+
+job = snakemake  # noqa: F821 (snakemake is injected)
+with job_logging(job.log[0]):
+    w = job.wildcards
+    clips = [(f"{w.system} output", job.input.submission)]
+    start_s = 0.0
+    if job.input.reference:  # [] where the dataset is not scored or the reference is missing
+        clips.append(("reference (clean speech at the device)", job.input.reference[0]))
+    if job.input.segments:
+        earliest = job.params.earliest_start_s * 16000
+        starts = [s.start for s in read_segments(job.input.segments[0]) if s.start >= earliest]
+        start_s = (min(starts) / 16000) if starts else 0.0
+    listening_page(clips, job.output[0], f"{w.session} {w.device}, partner {w.pid}: {w.system}", start_s)
