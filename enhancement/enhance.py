@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from enhancement.audio import audio_info, clip_in_place, read_channels_first, write_pcm16_atomically
+from enhancement.audio import (
+    MIN_ENROLMENT_SECONDS,
+    audio_info,
+    check_min_duration,
+    clip_in_place,
+    read_channels_first,
+    write_pcm16_atomically,
+)
 from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
@@ -187,6 +194,8 @@ def write_partner_outputs(
     raw = audio_info(raw_device_wav, RAW_RATE, DEVICE_CHANNELS.get(target.device))
     expected = expected_length(raw.frames, raw.samplerate)
 
+    for path in enrolment_wavs.values():  # read raw at 48 kHz, not checked by a resample job
+        check_min_duration(path, audio_info(path), MIN_ENROLMENT_SECONDS)
     report(f"reading {device_wav}")
     started = time.perf_counter()
     audio, fs = read_channels_first(device_wav)

@@ -256,3 +256,14 @@ def test_a_system_calling_sys_exit_is_named(tmp_path, clean_registry):
     with pytest.raises(SystemFailed, match=r"quitter.process_session failed for dataset dev, session s1, device "
                                            r"aria, pid A: it called sys.exit\(0\); a system must return"):
         enhance_session_device(**job, enhancement_name="quitter", args_yaml=args)
+
+
+def test_an_enrolment_too_short_is_named_before_any_system_runs(tmp_path):
+    """Read raw (a 48 kHz system), no resample job has checked it: the job does."""
+    from enhancement.audio import AudioError
+
+    job = make_job(tmp_path)
+    sf.write(tmp_path / "B.wav", np.zeros(1, dtype=np.float32), 48000, subtype="PCM_16")
+    with pytest.raises(AudioError, match=r"B.wav is only 0.000 s long \(1 frame\(s\) at 48000 Hz\)"):
+        enhance_session_device(**job, enhancement_name="passthrough", args_yaml=ARGS_DIR / "passthrough.yaml")
+    assert not any(p.exists() for p in job["outputs"].values())
