@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 import torch
 import yaml
+from conftest import SHARED
 
 from enhancement.baseline.batching import fixed_planner, memory_planner, window_bytes
 from enhancement.baseline.inference import (
@@ -35,7 +36,7 @@ from enhancement.baseline.system import BaselineEnhancement
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
-SHARED_FIXTURE = REPO.parent / "shared" / "baseline_fixture"
+SHARED_FIXTURE = SHARED / "baseline_fixture"
 REL_TOL = 1e-4
 
 

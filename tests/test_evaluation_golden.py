@@ -11,16 +11,14 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SHARED
 
 from enhancement.evaluation import evaluate_folder, read_table, write_reports
 from enhancement.evaluation.metrics import metric_keys, resolve_metrics
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
 FIXTURE = SHARED / "eval_fixture"
 
 pytestmark = pytest.mark.skipif(
