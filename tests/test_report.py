@@ -29,14 +29,18 @@ def test_distribution_figure_with_systems_and_devices(tmp_path):
     rng = np.random.default_rng(1)
     scores = {
         name: pd.DataFrame({
-            "device": ["aria"] * 5 + ["ha"] * 5, "status": ["ok"] * 9 + ["past_end"],
-            "si_sdr": rng.normal(10, 3, 10), "stoi": rng.uniform(0.8, 1, 10), "pesq": rng.uniform(1, 2, 10),
+            "device": ["aria"] * 5 + ["ha"] * 5,
+            "si_snr": rng.normal(10, 3, 10), "stoi": rng.uniform(0.8, 1, 10), "pesq": rng.uniform(1, 2, 10),
         })
         for name in ("passthrough", "example")
     }
+    scores["example"].loc[0, "si_snr"] = np.inf  # sir-like infinities are left out of a box, not plotted
+    scores["empty"] = pd.DataFrame()  # a system without scored segments draws nothing
     figure = tmp_path / "d.png"
-    distribution_figure(scores, figure, "dev")
-    assert Image.open(figure).format == "PNG" and figure.stat().st_size < 200_000
+    distribution_figure(scores, figure, "dev", ["si_snr", "pesq", "stoi"])
+    image = Image.open(figure)
+    assert image.format == "PNG" and figure.stat().st_size < 200_000
+    assert image.size[0] > 2 * image.size[1]  # three panels side by side
 
 
 def test_html_table_escapes_and_highlights(tmp_path):
