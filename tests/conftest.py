@@ -27,7 +27,7 @@ class Snakemake:
                  cores: int = 2) -> subprocess.CompletedProcess:
         command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
                    "--directory", str(self.workdir), "--cores", str(cores),
-                   "--configfile", str(QUICK_SCORING), *args]
+                   f"--configfile={QUICK_SCORING}", *args]  # '=': a target after it is not a configfile
         result = subprocess.run(command, capture_output=True, text=True,
                                 env={**os.environ, **(env or {})}, cwd=self.workdir)
         if check and result.returncode != 0:

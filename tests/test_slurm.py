@@ -319,7 +319,7 @@ def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missi
     states = {(rule_of(j), wildcards_of(j)): j["JobState"] for j in jobs_of(cluster, failed)}
     # the profile keeps going: the other enhance job still ran
     assert states == {("enhance", "dev_dev_02_aria"): "COMPLETED", ("enhance", "dev_dev_03_aria"): "FAILED"}
-    slurm_log = re.search(r"(\S+/slurm_logs/rule_enhance\S*/\d+\.log)", text)
+    slurm_log = re.search(r"(\S+/slurm_logs/rule_enhance/dev_dev_03_aria/\d+\.log)", text)
     assert slurm_log and Path(slurm_log[1]).is_file()
 
     rerun = snakemake(workdir, *args, env=env)

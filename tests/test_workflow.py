@@ -30,7 +30,7 @@ def submission(workdir: Path, name: str, t) -> Path:
 def scoring_and_report_jobs(files: int, session_devices: int = 1) -> dict[str, int]:
     """The scoring and report jobs that follow from `files` new submission files of
     `session_devices` session-devices (dev is scored)."""
-    return {"score_individual": files, "score_summed": session_devices, "spectrogram": files,
+    return {"score_individual": files, "score_summed": session_devices, "spectrogram": files, "listen": files,
             "evaluation_reports": 1, "validation_table": 1, "compare_systems": 1}
 
 
@@ -208,7 +208,7 @@ def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
     result = subprocess.run(
         [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
-         "--", "--directory", str(finished.workdir), "--cores", "2", "--configfile", str(QUICK_SCORING)],
+         "--", "--directory", str(finished.workdir), "--cores", "2", f"--configfile={QUICK_SCORING}"],
         capture_output=True, text=True, cwd=finished.workdir,
     )
     assert result.returncode == 0, result.stderr
