@@ -364,6 +364,7 @@ def test_tiny_memory_planner_batches_and_splits_blocks(tiny) -> None:
     assert before == [(4096, 1024, 1 << 15)] * len(model.gridnets)  # restored after the run
 
 
+@pytest.mark.slow
 def test_full_size_batched_equals_reference() -> None:
     if not SHARED_FIXTURE.is_dir():
         pytest.skip(f"full-size reference fixture not found at {SHARED_FIXTURE}")
