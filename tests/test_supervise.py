@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -65,26 +64,32 @@ def test_sigkill_is_reported_as_probably_memory_with_the_peak():
     assert peak > 300 and message.endswith("Raise mem_mb.")
 
 
-def test_sigterm_to_the_job_ends_the_child_too(tmp_path):
-    """What Snakemake (or SLURM) does to stop a job: the parent stops the hung child."""
+HUNG_JOB = """
+import os, sys, time
+from enhancement.supervise import run_supervised
+
+def work(report):
+    open(sys.argv[1], "w").write(str(os.getpid()))
+    time.sleep(600)
+
+run_supervised(work, what="sys on target")
+"""
+
+
+def start_hung_job(tmp_path, **popen) -> tuple[subprocess.Popen, int]:
+    """A job whose supervised child hangs: (the job, the child's pid)."""
     pid_file = tmp_path / "child.pid"
-    script = tmp_path / "job.py"
-    script.write_text(textwrap.dedent(f"""
-        import os, time
-        from enhancement.supervise import run_supervised
-
-        def work(report):
-            open({str(pid_file)!r}, "w").write(str(os.getpid()))
-            time.sleep(600)
-
-        run_supervised(work, what="sys on target")
-    """))
-    job = subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True)
+    job = subprocess.Popen([sys.executable, "-c", HUNG_JOB, str(pid_file)], **popen)
     deadline = time.monotonic() + 60
     while not pid_file.exists() or not pid_file.read_text():
         assert time.monotonic() < deadline and job.poll() is None
         time.sleep(0.1)
-    child = int(pid_file.read_text())
+    return job, int(pid_file.read_text())
+
+
+def test_sigterm_to_the_job_ends_the_child_too(tmp_path):
+    """What Snakemake (or SLURM) does to stop a job: the parent stops the hung child."""
+    job, child = start_hung_job(tmp_path, stderr=subprocess.PIPE, text=True)
     job.send_signal(signal.SIGTERM)
     _, stderr = job.communicate(timeout=30)
     assert job.returncode != 0 and "sys on target: stopped by SIGTERM (Snakemake or the cluster ending the job)" in stderr
@@ -94,24 +99,7 @@ def test_sigterm_to_the_job_ends_the_child_too(tmp_path):
 
 
 def test_kill_9_of_the_job_takes_the_child_with_it(tmp_path):
-    pid_file = tmp_path / "child.pid"
-    script = tmp_path / "job.py"
-    script.write_text(textwrap.dedent(f"""
-        import os, time
-        from enhancement.supervise import run_supervised
-
-        def work(report):
-            open({str(pid_file)!r}, "w").write(str(os.getpid()))
-            time.sleep(600)
-
-        run_supervised(work, what="sys on target")
-    """))
-    job = subprocess.Popen([sys.executable, str(script)])
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline and job.poll() is None
-        time.sleep(0.1)
-    child = int(pid_file.read_text())
+    job, child = start_hung_job(tmp_path)
     job.kill()
     job.wait()
     deadline = time.monotonic() + 10
