@@ -41,12 +41,26 @@ def refuse_markup(value, what):
             f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which the HTML report "
             "would take as markup; use a folder name without them (or a symbolic link to it)"
         )
+    return refuse_braces(value, what)
+
+
+def refuse_braces(value, what):
+    """Snakemake reads `{...}` in an input or output path as a wildcard, and
+    `{{`/`}}` as an escape: a folder name holding braces would fail with a
+    WildcardError naming neither the key nor the folder, or silently name another
+    folder."""
+    bad = sorted({c for c in str(value) if c in "{}"})
+    if bad:
+        raise WorkflowError(
+            f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which Snakemake "
+            "reads as a wildcard in a path; use a folder name without braces (or a symbolic link to it)"
+        )
     return value
 
 
 def config_folder(key):
     """A folder of the config: `~` expanded (Snakemake does not), a trailing
-    separator dropped, markup refused."""
+    separator dropped, markup and braces refused."""
     return refuse_markup(os.path.expanduser(config[key]).rstrip(os.sep), key)
 
 

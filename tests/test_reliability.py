@@ -139,6 +139,9 @@ MARKUP_CASES = {
         "data_root=data\n\n.. include:: /etc/hostname\n", ("data_root", "contains '\\n'", "markup")),
     "config: work_dir with a quote (report)": (
         "work_dir=work\" onmouseover=alert(1) x=\"", ("work_dir", "contains '\"'", "markup")),
+    # not markup, but the same early refusal: Snakemake would read {g} as a wildcard
+    "config: work_dir with braces (a wildcard to Snakemake)": (
+        "work_dir=work{g}", ("work_dir", "contains '{', '}'", "wildcard")),
 }
 
 
