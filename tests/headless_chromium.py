@@ -12,9 +12,10 @@ no sync; the pages under test are local files.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
+
+from apt_packages import AptUnavailable, apt_install
 
 PACKAGE = "chromium"
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -36,19 +37,10 @@ def chromium(timeout: float = 900) -> str:
     found = installed()
     if found:
         return found
-    if os.geteuid() != 0:
-        raise BrowserUnavailable(f"no Chromium at {' or '.join(CANDIDATES)} and not root: cannot apt-get install {PACKAGE}")
-    if shutil.which("apt-get") is None:
-        raise BrowserUnavailable(f"no Chromium at {' or '.join(CANDIDATES)} and no apt-get to install {PACKAGE}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PACKAGE]):
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise BrowserUnavailable(f"{' '.join(command)} took over {timeout:.0f} s") from None
-        if result.returncode != 0:
-            raise BrowserUnavailable(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    try:
+        apt_install((PACKAGE,), f"no Chromium at {' or '.join(CANDIDATES)}", timeout)
+    except AptUnavailable as exc:
+        raise BrowserUnavailable(str(exc)) from None
     found = installed()
     if not found:
         raise BrowserUnavailable(f"installed {PACKAGE} but found no Chromium at {' or '.join(CANDIDATES)}")

@@ -39,6 +39,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from apt_packages import AptUnavailable, apt_install
+
 PACKAGES = ("slurm-wlm", "munge")
 NEEDED = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo", "srun")
 MIN_JOB_AGE = 3600  # s a finished job stays visible: > the executor's status interval (<= 180 s)
@@ -61,22 +63,10 @@ def install_packages(timeout: float = 600) -> None:
     missing = missing_programs()
     if not missing:
         return
-    if os.geteuid() != 0:
-        raise ClusterUnavailable(
-            f"SLURM programs missing ({', '.join(missing)}) and not root: cannot apt-get install "
-            f"{' '.join(PACKAGES)}"
-        )
-    if shutil.which("apt-get") is None:
-        raise ClusterUnavailable(f"SLURM programs missing ({', '.join(missing)}) and no apt-get to install them")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES]):
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise ClusterUnavailable(f"{' '.join(command)} took over {timeout:.0f} s") from None
-        if result.returncode != 0:
-            raise ClusterUnavailable(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    try:
+        apt_install(PACKAGES, f"SLURM programs missing ({', '.join(missing)})", timeout)
+    except AptUnavailable as exc:
+        raise ClusterUnavailable(str(exc)) from None
     still = missing_programs()
     if still:
         raise ClusterUnavailable(f"installed {' '.join(PACKAGES)} but {', '.join(still)} still missing")
