@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.io import WILDCARD_REGEX
 from snakemake.logging import logger
 from snakemake.utils import validate
 
@@ -41,26 +42,25 @@ def refuse_markup(value, what):
             f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which the HTML report "
             "would take as markup; use a folder name without them (or a symbolic link to it)"
         )
-    return refuse_braces(value, what)
+    return refuse_wildcards(value, what)
 
 
-def refuse_braces(value, what):
-    """Snakemake reads `{...}` in an input or output path as a wildcard, and
-    `{{`/`}}` as an escape: a folder name holding braces would fail with a
-    WildcardError naming neither the key nor the folder, or silently name another
-    folder."""
-    bad = sorted({c for c in str(value) if c in "{}"})
-    if bad:
+def refuse_wildcards(value, what):
+    """Snakemake reads `{name}` (or `{name,regex}`) in an input or output path as
+    a wildcard: a folder name holding one would fail with a WildcardError naming
+    neither the key nor the folder. Other braces (`{{ x }}`, `{}`) pass through."""
+    found = [m.group(0) for m in WILDCARD_REGEX.finditer(str(value))]
+    if found:
         raise WorkflowError(
-            f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which Snakemake "
-            "reads as a wildcard in a path; use a folder name without braces (or a symbolic link to it)"
+            f"{what} {str(value)!r} contains {', '.join(repr(f) for f in found)}, which Snakemake "
+            "reads as a wildcard in a path; use a folder name without it (or a symbolic link to it)"
         )
     return value
 
 
 def config_folder(key):
     """A folder of the config: `~` expanded (Snakemake does not), a trailing
-    separator dropped, markup and braces refused."""
+    separator dropped, markup and wildcards refused."""
     return refuse_markup(os.path.expanduser(config[key]).rstrip(os.sep), key)
 
 
