@@ -42,7 +42,7 @@ def refuse_markup(value, what):
             f"{what} {str(value)!r} contains {', '.join(repr(c) for c in bad)}, which the HTML report "
             "would take as markup; use a folder name without them (or a symbolic link to it)"
         )
-    return refuse_wildcards(value, what)
+    return value
 
 
 def refuse_wildcards(value, what):
@@ -58,10 +58,15 @@ def refuse_wildcards(value, what):
     return value
 
 
+def plain_folder(value, what):
+    """A folder name the report and Snakemake's path patterns take literally."""
+    return refuse_wildcards(refuse_markup(value, what), what)
+
+
 def config_folder(key):
     """A folder of the config: `~` expanded (Snakemake does not), a trailing
     separator dropped, markup and wildcards refused."""
-    return refuse_markup(os.path.expanduser(config[key]).rstrip(os.sep), key)
+    return plain_folder(os.path.expanduser(config[key]).rstrip(os.sep), key)
 
 
 DEMO_ROOT = "demo_data"
@@ -82,8 +87,6 @@ def check_writable(folder):
         ) from None
 
 
-check_writable(WORK)
-
 # ---- the system ------------------------------------------------------------
 # SYSTEM is the configured system's name (`enhancement_name`), SYSTEM_ARGS its
 # parsed args yaml (init args, input rate, threads, resources). With
@@ -92,7 +95,7 @@ check_writable(WORK)
 
 SYSTEM = config["enhancement_name"]
 SUBMISSION_DIR = (
-    refuse_markup(
+    plain_folder(
         os.path.expanduser(config["submission_dir"]).rstrip(os.sep), "submission_dir"
     )
     if config.get("submission_dir")
@@ -105,7 +108,7 @@ if SCORING_ONLY and not Path(SUBMISSION_DIR).is_dir():
         "<session>.<device>.<pid>.wav files to score"
     )
 try:
-    ARGS_YAML = refuse_markup(
+    ARGS_YAML = plain_folder(
         find_args_yaml(
             config.get("enhance_args") or ("passthrough" if SCORING_ONLY else SYSTEM),
             plugin_dirs(),
@@ -118,6 +121,8 @@ try:
 except (ArgsError, PluginError) as exc:
     raise WorkflowError(str(exc)) from None
 RATE = SYSTEM_ARGS.sample_rate
+# after every folder name is checked: a refused one leaves nothing behind
+check_writable(WORK)
 
 # ---- the manifest ----------------------------------------------------------
 

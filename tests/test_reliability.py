@@ -143,6 +143,8 @@ MARKUP_CASES = {
     # (other braces, as in test_report_browser's `{{ 7*7 }}`, are plain characters to it)
     "config: work_dir with {g} (a wildcard to Snakemake)": (
         "work_dir=work{g}", ("work_dir", "contains '{g}'", "wildcard")),
+    "config: submission_dir with {set,[a-z]+} (a wildcard to Snakemake)": (
+        "submission_dir=sub/{set,[a-z]+}", ("submission_dir", "contains '{set,[a-z]+}'", "wildcard")),
 }
 
 
