@@ -130,7 +130,7 @@ def test_manifest_errors(case, run, data, request):
 
 # ---- round 2 (issue 14), the workflow: the report, staleness, names -----------
 
-MARKUP_CASES = {
+FOLDER_NAME_CASES = {
     # S2: breaks out of the JSON Snakemake's report embeds in <script>
     "config: data_root with </script> (report)": (
         "data_root=data/</script><img src=x onerror=alert(1)>", ("data_root", "contains '<', '>'", "markup")),
@@ -148,9 +148,9 @@ MARKUP_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", MARKUP_CASES)
-def test_values_that_would_be_markup_in_the_report_are_refused_before_anything_runs(case, run, request):
-    setting, needles = MARKUP_CASES[case]
+@pytest.mark.parametrize("case", FOLDER_NAME_CASES)
+def test_folder_names_that_are_markup_or_wildcards_are_refused_before_anything_runs(case, run, request):
+    setting, needles = FOLDER_NAME_CASES[case]
     result = run("--config", NO_SCORES, setting, check=False)
     assert result.returncode != 0
     observe(case, request, output_of(result), *needles)
