@@ -171,3 +171,40 @@ def test_evaluate_folder_on_a_small_dataset(tmp_path, caplog):
     assert "aria.summed._._" not in summary["levels"] or summary["levels"]["aria.summed._._"]["kept"] == 0
     report = json.loads((tmp_path / "out" / "report.dev.aria.individual._._.json").read_text())
     assert report["stoi"]["count"] == 4 and report["stoi"]["min"] > 0.99
+
+
+def test_comparison_pairs_segments_by_key_and_leaves_out_the_unpaired(tmp_path):
+    """The improvement is the mean difference over the segments both systems
+    scored (a segment one of them skipped, or a NaN difference, does not count)."""
+    from enhancement.evaluation.steps import compare_systems, segment_scores
+
+    def row(key, device, stype, start, si_snr, status="scored"):
+        return {"key": key, "session": "s1", "device": device, "pid": "P1", "segment_type": stype, "index": 0,
+                "start": start, "end": start + 48000, "status": status, "reason": "", "detail": "",
+                **({"si_snr": si_snr, "sdr": si_snr / 2} if status == "scored" else {})}
+
+    early = 31 * FS
+    reference = [row("a", "aria", "individual", early, 1.0), row("b", "aria", "individual", early, 3.0),
+                 row("c", "aria", "individual", early, 0.0, "skipped"), row("d", "ha", "individual", early, 2.0),
+                 row("a", "aria", "summed", early, 5.0)]
+    ours = [row("a", "aria", "individual", early, 3.0), row("b", "aria", "individual", early, 7.0),
+            row("c", "aria", "individual", early, 50.0),  # the reference skipped it: not paired
+            row("e", "aria", "individual", early, 90.0),  # only ours has it: not paired
+            row("d", "ha", "individual", early, math.nan), row("a", "aria", "summed", early, 4.0)]
+    systems = {}
+    for name, rows in {"ref": reference, "ours": ours}.items():
+        table = write_table(rows, ["si_snr", "sdr"], tmp_path / name / "tables" / "t.csv")
+        write_reports(rows, ["si_snr", "sdr"], "dev", tmp_path / name, devices=("aria", "ha"))
+        systems[name] = (tmp_path / name, [table])
+
+    table = compare_systems(systems, "dev", ["aria", "ha"], "ref", segment_scores(systems))
+    got = table.set_index(["system", "device", "segment_type"]).sort_index()
+    assert got.loc[("ours", "aria", "individual"), "si_snr_improvement"] == pytest.approx(3.0)  # (2 + 4) / 2
+    assert got.loc[("ours", "aria", "individual"), "sdr_improvement"] == pytest.approx(1.5)
+    assert got.loc[("ours", "aria", "summed"), "si_snr_improvement"] == pytest.approx(-1.0)
+    assert math.isnan(got.loc[("ours", "ha", "individual"), "si_snr_improvement"])  # its only pair is NaN
+    assert math.isnan(got.loc[("ours", "ha", "summed"), "si_snr_improvement"])  # nothing scored
+    assert (got.loc["ref", "si_snr_improvement"].dropna() == 0).all()
+    assert got.loc[("ours", "aria", "individual"), "segments"] == 4  # the official count: every scored one
+    assert list(table.system) == ["ref"] * 4 + ["ours"] * 4  # the systems' order, rows not reshuffled
+    assert table.equals(compare_systems(systems, "dev", ["aria", "ha"], "ref"))  # reads the scores itself too

@@ -11,7 +11,8 @@ with job_logging(job.log[0]):
     dataset = job.wildcards.dataset
     systems = {s: (Path(summary).parent, job.params.tables[s])
                for s, summary in zip(job.params.systems, job.input, strict=True)}
-    table = compare_systems(systems, dataset, job.params.devices, job.params.reference_system)
+    scored = segment_scores(systems)
+    table = compare_systems(systems, dataset, job.params.devices, job.params.reference_system, scored)
     table.to_csv(job.output.table, index=False)
     reference = job.params.reference_system
     if reference in systems:
@@ -20,6 +21,6 @@ with job_logging(job.log[0]):
     else:
         note = f"No improvement columns: {reference} has not been run on {dataset}."
     write_html_table(table, job.output.html, f"Systems compared: {dataset}", note=note)
-    scores = {s: t[t.segment_type == "individual"] if len(t) else t for s, t in segment_scores(systems).items()}
+    scores = {s: t[t.segment_type == "individual"] if len(t) else t for s, t in scored.items()}
     keys = [k for k in MAIN_KEYS if k in table.columns][:4]
     distribution_figure(scores, job.output.figure, f"Per-segment scores (individual), {dataset}", keys)

@@ -117,11 +117,12 @@ def _scored(table_paths: Sequence[Path]) -> pd.DataFrame:
 
 
 def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset: str, devices: Sequence[str],
-                    reference_system: str) -> pd.DataFrame:
+                    reference_system: str, scored: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Systems side by side: per (system, device, segment type) the official
     weighted means of the main keys and the segment count, and for each key
     the mean per-segment improvement over ``reference_system`` on the segments
-    both scored (paired by segment key and type)."""
+    both scored (paired by segment key and type). ``scored`` is
+    ``segment_scores(systems)`` where the caller has it already."""
     numbers = []
     for system, (out_dir, _) in systems.items():
         table = device_numbers(out_dir, dataset, devices)
@@ -134,22 +135,27 @@ def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset:
     merged = merged[["system", "device", "segment_type", "segments", *keys]]
     if reference_system not in systems:
         return merged
-    scored = segment_scores(systems)
-    reference = scored[reference_system]
+    scored = segment_scores(systems) if scored is None else scored
+    gains = [_improvements(scored[system], scored[reference_system], keys).assign(system=system)
+             for system in systems]
+    columns = [f"{key}_improvement" for key in keys]
+    gains_table = pd.concat(gains, ignore_index=True).reindex(columns=["system", "device", "segment_type", *columns])
+    return merged.merge(gains_table, on=["system", "device", "segment_type"], how="left")
+
+
+def _improvements(ours: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Per (device, segment type): the mean of ours minus the reference over
+    the segments both scored, a non-finite difference left out."""
+    if ours.empty or reference.empty:
+        return pd.DataFrame(columns=["device", "segment_type"])
+    paired = ours.merge(reference[["key", "segment_type", *[k for k in keys if k in reference]]],
+                        on=["key", "segment_type"], suffixes=("", "_ref"))
+    gains = paired[["device", "segment_type"]].copy()
     for key in keys:
-        merged[f"{key}_improvement"] = np.nan
-    for i, row in merged.iterrows():
-        ours = scored[row.system]
-        if ours.empty or reference.empty:
-            continue
-        paired = ours.merge(reference, on=["key", "segment_type"], suffixes=("", "_ref"))
-        paired = paired[(paired.device == row.device) & (paired.segment_type == row.segment_type)]
-        for key in keys:
-            if key in paired and f"{key}_ref" in paired:
-                diff = pd.to_numeric(paired[key]) - pd.to_numeric(paired[f"{key}_ref"])
-                diff = diff[np.isfinite(diff)]
-                merged.loc[i, f"{key}_improvement"] = diff.mean() if len(diff) else np.nan
-    return merged
+        if key in paired and f"{key}_ref" in paired:
+            diff = pd.to_numeric(paired[key]) - pd.to_numeric(paired[f"{key}_ref"])
+            gains[f"{key}_improvement"] = diff.where(np.isfinite(diff))
+    return gains.groupby(["device", "segment_type"], as_index=False).mean()
 
 
 def segment_scores(systems: Mapping[str, tuple[Path, Sequence[Path]]]) -> dict[str, pd.DataFrame]:
