@@ -203,6 +203,46 @@ def test_ncm_fixed_16k_design_is_the_butterworth_design():
         assert b == pytest.approx(b2, rel=1e-12, abs=1e-25) and a == pytest.approx(a2, rel=1e-12)
 
 
+@pytest.mark.parametrize(("taps", "fc"), [(101, 0.1), (601, 0.0321), (5001, 1 / 2 / 250)])  # the last: 8 kHz's
+def test_ncm_anti_alias_filter_is_what_firls_designs(taps, fc):
+    from scipy.signal import firls
+
+    expected = firls(taps, np.array([0, 2 * fc, 2 * fc, 1]), np.array([1, 1, 0, 0]))
+    got = sepm.brickwall_least_squares(taps, fc)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-13 * np.abs(expected).max())
+    with pytest.raises(ValueError, match="odd"):
+        sepm.brickwall_least_squares(taps + 1, fc)
+
+
+def test_torch_only_for_a_torch_metric_and_then_on_one_thread(tmp_path):
+    """Scoring without signal_metric leaves torch unimported; with it, torch runs
+    single-threaded while scoring (the official numbers' condition) and gets its
+    thread count back after."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np
+from enhancement.evaluation.metrics import SegmentScorer
+x = np.sin(np.arange(16000) * 0.05) * 0.3
+y = x + 0.01 * np.cos(np.arange(16000) * 0.7)
+SegmentScorer("quick").score(y, x)
+print("torch imported:", "torch" in sys.modules)
+import torch
+torch.set_num_threads(2)
+scorer = SegmentScorer(["signal_metric"])
+seen = []
+real = scorer._score
+scorer._score = lambda est, ref: seen.append(torch.get_num_threads()) or real(est, ref)
+row = scorer.score(y, x)
+print("threads while scoring:", seen, "after:", torch.get_num_threads(), "ci_sdr" in row)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "torch imported: False" in out
+    assert "threads while scoring: [1] after: 2 True" in out
+
+
 @pytest.mark.parametrize("n", [4800, 4801, 37777])
 def test_ncm_envelope_resampling_equals_upfirdn(n):
     """NCM's 32-Hz envelope resampling keeps only upfirdn's needed outputs, with the same values."""

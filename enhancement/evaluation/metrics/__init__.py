@@ -96,14 +96,19 @@ def minimum_length_s(families: Iterable[str]) -> float:
 
 
 @contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    """torch and BLAS on one thread for the duration.
+def single_thread(torch_too: bool = True) -> Iterator[None]:
+    """BLAS, and torch where a metric uses it, on one thread for the duration.
 
     The official numbers were made single-threaded: CI-SDR's float32 sums change
     in the last bits with torch's thread count (up to 1.2e-5 dB on the fixture,
-    over the tolerance), and a scoring job is meant to use one core.
+    over the tolerance), and a scoring job is meant to use one core. Without a
+    torch metric, torch is not imported (1-2 s of every scoring job).
     """
-    import torch  # heavy; only scoring needs it
+    if not torch_too:
+        with threadpool_limits(1):
+            yield
+        return
+    import torch  # heavy; only signal_metric needs it
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -127,7 +132,7 @@ class SegmentScorer:
 
     def score(self, est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
         """Every key of the set for one segment; SegmentMetricError if one fails."""
-        with single_thread():
+        with single_thread(torch_too="signal_metric" in self.families):
             return self._score(est, ref)
 
     def _score(self, est: np.ndarray, ref: np.ndarray) -> dict[str, float]:
