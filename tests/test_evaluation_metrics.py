@@ -214,7 +214,7 @@ def test_ncm_anti_alias_filter_is_what_firls_designs(taps, fc):
         sepm.brickwall_least_squares(taps + 1, fc)
 
 
-def test_torch_only_for_a_torch_metric_and_then_on_one_thread(tmp_path):
+def test_torch_only_for_a_torch_metric_and_then_on_one_thread():
     """Scoring without signal_metric leaves torch unimported; with it, torch runs
     single-threaded while scoring (the official numbers' condition) and gets its
     thread count back after."""
