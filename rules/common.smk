@@ -69,10 +69,30 @@ def config_folder(key):
     return plain_folder(os.path.expanduser(config[key]).rstrip(os.sep), key)
 
 
-DEMO_ROOT = "demo_data"
-DATA_ROOT = config_folder("data_root")
-WORK = config_folder("work_dir")
-IS_DEMO = Path(DATA_ROOT).resolve() == Path(DEMO_ROOT).resolve()
+# Folders in the config mean what they mean from the folder Snakemake was
+# started in (or its --directory). Snakemake then runs inside work_dir (see
+# `enter_work_dir`), and the rules name every path relative to it: the records
+# Snakemake keeps of each output do not depend on the launch folder, and a
+# project folder copied or moved whole keeps its history.
+LAUNCH_DIR = Path.cwd()
+WORK = os.path.abspath(config_folder("work_dir"))
+
+
+def from_work_dir(path):
+    """A path given from the launch folder, as seen from work_dir (symbolic
+    links resolved, so that `..` means the physical parent)."""
+    return os.path.relpath(os.path.realpath(path), os.path.realpath(WORK))
+
+
+def as_given(path):
+    """A path the rules name, as the user sees it: from the launch folder."""
+    real = os.path.normpath(os.path.join(os.path.realpath(WORK), path))
+    return os.path.relpath(real, os.path.realpath(LAUNCH_DIR))
+
+
+DEMO_ROOT = from_work_dir("demo_data")
+DATA_ROOT = from_work_dir(config_folder("data_root"))
+IS_DEMO = DATA_ROOT == DEMO_ROOT
 
 
 def check_writable(folder):
@@ -95,16 +115,14 @@ def check_writable(folder):
 
 SYSTEM = config["enhancement_name"]
 SUBMISSION_DIR = (
-    plain_folder(
-        os.path.expanduser(config["submission_dir"]).rstrip(os.sep), "submission_dir"
-    )
+    from_work_dir(config_folder("submission_dir"))
     if config.get("submission_dir")
     else None
 )
 SCORING_ONLY = SUBMISSION_DIR is not None
-if SCORING_ONLY and not Path(SUBMISSION_DIR).is_dir():
+if SCORING_ONLY and not Path(WORK, SUBMISSION_DIR).is_dir():
     raise WorkflowError(
-        f"submission_dir {SUBMISSION_DIR} is not a folder: give the folder holding the "
+        f"submission_dir {config['submission_dir']} is not a folder: give the folder holding the "
         "<session>.<device>.<pid>.wav files to score"
     )
 try:
@@ -123,6 +141,48 @@ except (ArgsError, PluginError) as exc:
 RATE = SYSTEM_ARGS.sample_rate
 # after every folder name is checked: a refused one leaves nothing behind
 check_writable(WORK)
+
+
+def work_relative(target):
+    """A file named on the command line (from the launch folder), as the rules
+    name it. Rule names pass unchanged."""
+    return target if target.isidentifier() else from_work_dir(LAUNCH_DIR / target)
+
+
+def enter_work_dir():
+    """Run inside work_dir, so that Snakemake's records of each output (params,
+    code, incomplete jobs) and its lock live with the outputs: any launch folder
+    sees the same history, and two runs on one work_dir are locked against each
+    other. Files named on the command line (targets, --forcerun, --until,
+    --omit-from) and `--report` keep meaning what they mean from the launch
+    folder: Snakemake reads them only after this file, so the two methods it
+    reads them in are wrapped here."""
+    prepare_dag, create_report = workflow._prepare_dag, workflow.create_report
+    translated = []
+
+    def prepare_dag_from_launch_folder(*args, **kwargs):
+        settings = workflow.dag_settings
+        if settings is not None and not translated:
+            for field in ("targets", "forcerun", "until", "omit_from"):
+                names = getattr(settings, field)
+                setattr(settings, field, frozenset(work_relative(t) for t in names))
+            translated.append(True)
+        return prepare_dag(*args, **kwargs)
+
+    def report_from_launch_folder(
+        report_plugin, report_settings, global_report_settings
+    ):
+        path = getattr(report_settings, "path", None)
+        if path is not None and not Path(path).is_absolute():
+            report_settings.path = LAUNCH_DIR / path
+        return create_report(report_plugin, report_settings, global_report_settings)
+
+    workflow._prepare_dag = prepare_dag_from_launch_folder
+    workflow.create_report = report_from_launch_folder
+    os.chdir(WORK)
+
+
+enter_work_dir()
 
 # ---- the manifest ----------------------------------------------------------
 
@@ -184,6 +244,8 @@ def targets_in(dataset):
 
 # ---- paths -------------------------------------------------------------------
 # Each takes wildcard patterns too: submission_path("{system}", "{dataset}", ...).
+# Outputs are named relative to work_dir (the jobs' working directory), inputs
+# outside it by absolute paths.
 
 
 def in_data_root(template, **names):
@@ -213,11 +275,11 @@ def segments_path(dataset, session, device, pid):
 
 
 def resampled_device_path(rate, dataset, session, device):
-    return f"{WORK}/resampled/{rate}/{device}/{dataset}/{session}.{device}.wav"
+    return f"resampled/{rate}/{device}/{dataset}/{session}.{device}.wav"
 
 
 def resampled_enrolment_path(rate, dataset, pid):
-    return f"{WORK}/resampled/{rate}/participant/{dataset}/{pid}.wav"
+    return f"resampled/{rate}/participant/{dataset}/{pid}.wav"
 
 
 def device_input_path(dataset, session, device):
@@ -236,25 +298,25 @@ def enrolment_input_path(dataset, pid):
 def partner_output_path(system, dataset, session, device, partner):
     """An enhance job's output for its partner number 1-3 (seat order): a name
     the (dataset, session, device) job knows without the pids."""
-    return f"{WORK}/partners/{system}/{dataset}/{session}.{device}.partner{partner}.wav"
+    return f"partners/{system}/{dataset}/{session}.{device}.partner{partner}.wav"
 
 
 def submission_path(system, dataset, session, device, pid):
     name = challenge.SUBMISSION_FILE.format(session=session, device=device, pid=pid)
     if SCORING_ONLY and system == SYSTEM:
         return f"{SUBMISSION_DIR}/{name}"
-    return f"{WORK}/enhanced/{system}/{dataset}/{name}"
+    return f"enhanced/{system}/{dataset}/{name}"
 
 
 def validation_path(system, dataset):
     if SCORING_ONLY and system == SYSTEM:
-        return f"{WORK}/evaluation/{system}/{dataset}/validation.csv"
-    return f"{WORK}/enhanced/{system}/{dataset}/validation.csv"
+        return f"evaluation/{system}/{dataset}/validation.csv"
+    return f"enhanced/{system}/{dataset}/validation.csv"
 
 
 def evaluation_dir(system, dataset):
     """The official report files of a system's scores on a dataset."""
-    return f"{WORK}/evaluation/{system}/{dataset}"
+    return f"evaluation/{system}/{dataset}"
 
 
 def score_table_path(system, dataset, segment_type, stem):
@@ -273,16 +335,16 @@ def device_report_path(system, dataset, device, segment_type):
 
 
 def comparison_path(dataset):
-    return f"{WORK}/evaluation/comparison.{dataset}.csv"
+    return f"evaluation/comparison.{dataset}.csv"
 
 
 def report_path(system, dataset, name):
     """A figure or table made for the report (not part of the submission)."""
-    return f"{WORK}/report/{system}/{dataset}/{name}"
+    return f"report/{system}/{dataset}/{name}"
 
 
 def log_path(stage, name):
-    return f"{WORK}/logs/{stage}/{name}.log"
+    return f"logs/{stage}/{name}.log"
 
 
 def file_signature(path):
@@ -316,13 +378,17 @@ def missing_raw_inputs():
             raw_enrolment_path(t.dataset, t.pid),
             f"enrolment of pid {t.pid}, a partner in session {t.session}",
         )
-    return [f"  {p} ({what})" for p, what in needed.items() if not Path(p).is_file()]
+    return [
+        f"  {as_given(p)} ({what})"
+        for p, what in needed.items()
+        if not Path(p).is_file()
+    ]
 
 
 if not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inputs()):
     raise WorkflowError(
         f"{len(MISSING)} input file(s) named by the manifest are missing under data_root "
-        f"{DATA_ROOT}:\n"
+        f"{config['data_root']}:\n"
         + "\n".join(MISSING)
         + "\nCheck data_root and the unpacked data, "
         "or leave the affected datasets/devices out (--config datasets=... devices=...)."

@@ -86,7 +86,7 @@ rule compare_systems:
     output:
         table=comparison_path("{dataset}"),
         html=report(
-            f"{WORK}/report/comparison.{{dataset}}.html",
+            "report/comparison.{dataset}.html",
             caption="report/comparison.rst",
             category="Comparison",
             labels={
@@ -95,7 +95,7 @@ rule compare_systems:
             },
         ),
         figure=report(
-            f"{WORK}/report/distributions.{{dataset}}.png",
+            "report/distributions.{dataset}.png",
             caption="report/distributions.rst",
             category="Comparison",
             labels={

@@ -679,6 +679,31 @@ def test_second_snakemake_on_the_same_work_dir_is_locked_out(workdir, stall, req
     assert_final_outputs_sound(workdir)
 
 
+def test_a_run_started_in_another_folder_on_the_same_work_dir_is_locked_out(workdir, stall, request, tmp_path):
+    """The lock lives in work_dir: a run started elsewhere on the same work_dir
+    (absolute paths) stops, naming the folder, while the first one runs."""
+    folder, flag = stall
+    flag.write_text("")
+    env = {"ECHIPLUGINS": str(folder)}
+    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    try:
+        wait_for(flag.with_suffix(".hanging"), proc)
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        second = Snakemake(elsewhere)("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall",
+                                      f"data_root={workdir / 'demo_data'}", f"work_dir={workdir / 'work'}",
+                                      env=env, check=False)
+        assert second.returncode != 0
+        observe("concurrency: second snakemake on the same work_dir, started in another folder", request,
+                output_of(second), "Directory cannot be locked")
+        assert f"the following directory:\n{workdir / 'work'}\n" in output_of(second)
+        assert not (elsewhere / ".snakemake" / "locks").exists() or not any((elsewhere / ".snakemake" / "locks").iterdir())
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert_final_outputs_sound(workdir)
+
+
 def test_two_runs_give_byte_identical_submissions(workdir, passthrough_run):
     Snakemake(workdir)("--config", NO_SCORES)
     assert submission_digests(workdir, "passthrough") == submission_digests(passthrough_run, "passthrough")

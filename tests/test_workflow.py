@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import filecmp
 import os
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import QUICK_SCORING, REPO
+from conftest import QUICK_SCORING, REPO, Snakemake
 
 from enhancement.demo import demo_sessions
 from enhancement.manifest import targets_of
@@ -122,6 +123,46 @@ def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     assert "session=dev_03" not in text
     log = (finished.workdir / "work/logs/enhance/passthrough/dev/dev_02.aria.log").read_text()
     assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
+
+
+@pytest.mark.slow
+def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_path):
+    """Snakemake's records belong to work_dir: started from another folder with
+    absolute paths, a run sees the same history (nothing to do, then exactly the
+    jobs a pid swap affects), and files named from the launch folder still mean
+    what they did. Before, the records were in the launch folder's .snakemake:
+    the swap re-ran nothing and P304.wav was linked to the old seat's output."""
+    data = finished.workdir / "data"
+    shutil.copytree(finished.workdir / "demo_data", data)
+    settings = ("evaluate_datasets=[]", "report_spectrograms=0")
+    finished("--config", "data_root=data", *settings)
+    assert (finished.workdir / "work" / ".snakemake" / "metadata").is_dir()
+    assert not (finished.workdir / ".snakemake" / "metadata").exists()
+
+    (tmp_path / "elsewhere").mkdir()
+    elsewhere = Snakemake(tmp_path / "elsewhere")
+    absolute = ("--config", f"data_root={data}", f"work_dir={finished.workdir / 'work'}", *settings)
+    assert elsewhere.planned_jobs(*absolute) == {}
+    manifest = data / "metadata" / "sessions.dev.csv"
+    manifest.write_text(manifest.read_text().replace("P302,P303,P304", "P304,P303,P302"))
+    planned = elsewhere.planned_jobs(*absolute)
+    assert planned["enhance"] == 2 and planned["submission_file"] == 6, planned
+    elsewhere(*absolute)
+    enhanced = finished.workdir / "work" / "enhanced" / "passthrough" / "dev"
+    partners = finished.workdir / "work" / "partners" / "passthrough" / "dev"
+    for pid, seat in (("P304", 1), ("P303", 2), ("P302", 3)):  # seat order after the swap (aria wearer at 1)
+        assert filecmp.cmp(enhanced / f"dev_02.aria.{pid}.wav", partners / f"dev_02.aria.partner{seat}.wav",
+                           shallow=False), pid
+    log = (finished.workdir / "work/logs/enhance/passthrough/dev/dev_02.aria.log").read_text()
+    assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
+    assert not (tmp_path / "elsewhere" / ".snakemake" / "metadata").exists()
+
+    # targets and --report named from the launch folder
+    assert finished.planned_jobs("work/enhanced/passthrough/dev/validation.csv",
+                                 "--config", "data_root=data", *settings) == {}
+    forced = finished.planned_jobs("--forcerun", "work/enhanced/passthrough/dev/dev_02.aria.P304.wav",
+                                   "--config", "data_root=data", *settings)
+    assert forced.get("submission_file") == 1 and "enhance" not in forced, forced
 
 
 def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
