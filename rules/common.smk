@@ -102,7 +102,7 @@ def check_writable(folder):
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:
         raise WorkflowError(
-            f"work_dir {folder} is not a writable folder ({exc.strerror or exc}); "
+            f"work_dir {config['work_dir']} is not a writable folder ({exc.strerror or exc}); "
             "set work_dir (--config work_dir=...) to a folder you can write to"
         ) from None
 
@@ -196,10 +196,12 @@ def sessions_of(dataset):
                 f"set datasets=[{DEMO_DATASET}] or data_root to the ECHI data"
             )
         return demo_sessions()
+    path = manifest_path(DATA_ROOT, dataset)
     try:
-        return read_manifest(manifest_path(DATA_ROOT, dataset), dataset)
+        return read_manifest(path, dataset)
     except ManifestError as exc:
-        raise WorkflowError(str(exc)) from None
+        # named from the launch folder, as data_root was given
+        raise WorkflowError(str(exc).replace(str(path), as_given(path))) from None
 
 
 SESSIONS = {

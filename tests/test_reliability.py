@@ -880,7 +880,9 @@ def test_full_disk_says_no_space_left_and_names_the_file(run, data, request):
     result = subprocess.run([*private, "sh", "-c", script], capture_output=True, text=True, cwd=run.workdir,
                             check=False)
     assert result.returncode != 0
-    observe("disk: full while writing", request, output_of(result), f"cannot write {target}: No space left on device")
+    # job messages name files as the job sees them: from work_dir
+    observe("disk: full while writing", request, output_of(result),
+            "cannot write resampled/16000/participant/dev/P302.wav: No space left on device")
     assert not list(small.iterdir())  # the tmpfs is gone with its namespace
 
 
@@ -933,8 +935,8 @@ def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, da
     assert result.returncode != 0
     folder = run.workdir / "work/enhanced/passthrough/dev"
     observe("submission: a .wav that is no longer a target", request, output_of(result),
-            "1 .wav file(s) in work/enhanced/passthrough/dev are not targets of the manifest")
-    assert "work/enhanced/passthrough/dev/dev_02.aria.P304.wav" in output_of(result)
+            "1 .wav file(s) in enhanced/passthrough/dev are not targets of the manifest")
+    assert "enhanced/passthrough/dev/dev_02.aria.P304.wav" in output_of(result)
     assert (folder / "dev_02.aria.P304.wav").is_file() and (folder / "dev_02.aria.P309.wav").is_file()
     assert not (folder / "validation.csv").exists()
 
