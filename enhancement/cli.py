@@ -54,7 +54,8 @@ EVALUATION_KEYS = {
 
 
 def evaluation_command(argv: Sequence[str]) -> list[str]:
-    """The snakemake command line that validates and scores a submission folder."""
+    """The snakemake command line that validates and scores a submission folder:
+    every dataset given (``evaluate_datasets`` follows ``datasets`` unless given)."""
     argv = list(argv)
     split = argv.index("--") if "--" in argv else len(argv)
     overrides, passthrough = argv[:split], argv[split:]
@@ -63,6 +64,9 @@ def evaluation_command(argv: Sequence[str]) -> list[str]:
         key, sep, value = word.partition("=")
         translated.append(f"{EVALUATION_KEYS.get(key, key)}{sep}{value}")
     given = {w.partition("=")[0] for w in translated}
+    if "datasets" in given and "evaluate_datasets" not in given:
+        # score every dataset given (those with references), not only the config's [dev]
+        translated += [f"evaluate_{w}" for w in translated if w.startswith("datasets=")][-1:]
     missing = [k for k in ("submission_dir", "enhancement_name") if k not in given]
     if missing:
         raise UsageError(

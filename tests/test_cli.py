@@ -30,3 +30,29 @@ def test_evaluation_words_and_upstream_spellings_become_config_keys():
     assert upstream[upstream.index("--config") + 1:] == ["submission_dir=S", "enhancement_name=mine"]
     with pytest.raises(UsageError, match="submission_dir=<folder> system=<name>"):
         evaluation_command(["data_root=D", "system=mine"])
+
+
+def test_run_evaluation_scores_every_dataset_it_is_given():
+    """datasets=[eval] was only validated: evaluate_datasets stayed [dev]."""
+    from enhancement.cli import evaluation_command
+
+    def config(argv):
+        command = evaluation_command(argv)
+        return command[command.index("--config") + 1:]
+
+    assert config(["datasets=[eval]", "submission_dir=S", "system=mine"]) == [
+        "datasets=[eval]", "submission_dir=S", "enhancement_name=mine", "evaluate_datasets=[eval]"]
+    given = config(["datasets=[dev,eval]", "evaluate_datasets=[dev]", "submission_dir=S", "system=mine"])
+    assert given == ["datasets=[dev,eval]", "evaluate_datasets=[dev]", "submission_dir=S", "enhancement_name=mine"]
+    assert "evaluate_datasets" not in " ".join(config(["submission_dir=S", "system=mine"]))
+
+
+def test_a_dataset_with_references_left_out_by_evaluate_datasets_is_named_once():
+    from enhancement.scoring_inputs import unscored_note
+
+    assert unscored_note(["dev", "eval"], ["dev"], ["dev", "eval"]) == (
+        "eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "
+        "--config evaluate_datasets=[dev,eval]")
+    assert unscored_note(["dev", "eval"], [], ["dev", "eval"]).startswith("dev, eval: references found")
+    assert unscored_note(["dev", "eval"], ["dev"], ["dev"]) is None  # eval has no references: nothing to score
+    assert unscored_note(["eval"], ["eval"], ["eval"]) is None

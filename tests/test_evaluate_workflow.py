@@ -178,3 +178,63 @@ def test_scoring_can_be_turned_off(snakemake):
     planned = snakemake.planned_jobs("--config", "evaluate_datasets=[]")
     assert not {"score_individual", "score_summed", "evaluation_reports", "compare_systems"} & set(planned)
     assert planned["spectrogram"] == 9 and planned["validation_table"] == 1
+
+
+def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
+    """datasets=[eval] with eval references was only validated (evaluate_datasets
+    stayed [dev]), exit 0; now scored, and a dataset left unscored by
+    evaluate_datasets is said so. A reference holding NaN then fails the scoring
+    job, naming the file and the time (it gave stoi 1e-05, pesq 0 and NaN dB)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO
+    from test_evaluation_segments import small_dataset
+
+    data, sub = small_dataset(tmp_path / "data", "eval", sub=tmp_path / "sub"), tmp_path / "sub"
+
+    def run_evaluation(*config: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(REPO / "run_evaluation.py"), "datasets=[eval]", f"data_root={data}",
+             f"submission_dir={sub}", "system=small", "metrics=[stoi]", "evaluation_earliest_start_s=0", *config,
+             "--", "--directory", str(tmp_path), "--cores", "2", *options],
+            capture_output=True, text=True, cwd=tmp_path)
+
+    result = run_evaluation()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads((tmp_path / "work/evaluation/small/eval/report.eval.aria.individual._._.json").read_text())
+    assert report["stoi"]["count"] == 6 and report["stoi"]["min"] > 0.99
+    assert "not scored" not in result.stdout + result.stderr
+
+    told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
+    assert told.returncode == 0, told.stderr[-3000:]
+    assert ("eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "
+            "--config evaluate_datasets=[dev,eval]") in told.stdout + told.stderr
+
+    reference = data / "ref/eval/eval_01.aria.P3.wav"
+    x = sf.read(reference)[0]
+    x[25000] = np.nan
+    sf.write(reference, x, 16000, subtype="FLOAT")
+    failed = run_evaluation()
+    assert failed.returncode != 0
+    assert (f"{reference}: reference of eval_01.aria.P3 holds 1 NaN or Inf samples (the first at frame 25000, "
+            "1.562 s in)") in failed.stdout + failed.stderr
+
+
+@pytest.mark.parametrize("empty", ["0 bytes", "0 frames"])
+def test_an_empty_reference_is_named_and_not_scored_like_a_missing_one(finished, empty):
+    """Before: a raw soundfile error (0 bytes), or all its segments skipped with exit 0 (0 frames)."""
+    stem = "dev_03.aria.P305"
+    reference = finished.workdir / f"demo_data/ref/dev/{stem}.wav"
+    if empty == "0 bytes":
+        reference.write_bytes(b"")
+    else:
+        sf.write(reference, np.zeros(0), 16000, subtype="PCM_16")
+    result = finished()
+    text = result.stdout + result.stderr
+    says = "is empty (0 bytes)" if empty == "0 bytes" else "has no audio (0 frames)"
+    assert f"{stem} is not scored: demo_data/ref/dev/{stem}.wav {says}" in text
+    assert f"dev_03.aria summed is not scored: demo_data/ref/dev/{stem}.wav {says}" in text
+    rows = segments(finished.workdir, "passthrough", "aria")
+    assert "P305" not in set(rows.pid) and "P304" in set(rows.pid)
+    assert device_report(finished.workdir, "passthrough", "aria")["pesq"]["count"] > 0

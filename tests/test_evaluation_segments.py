@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 
 import numpy as np
 import pytest
@@ -208,3 +209,147 @@ def test_comparison_pairs_segments_by_key_and_leaves_out_the_unpaired(tmp_path):
     assert got.loc[("ours", "aria", "individual"), "segments"] == 4  # the official count: every scored one
     assert list(table.system) == ["ref"] * 4 + ["ours"] * 4  # the systems' order, rows not reshuffled
     assert table.equals(compare_systems(systems, "dev", ["aria", "ha"], "ref"))  # reads the scores itself too
+
+
+# ---- evaluation inputs checked like raw inputs (issue 20) ----------------------------------
+
+
+def small_dataset(root, dataset="dev", n=40000, sub=None):
+    """One aria session (partners P2-P4) with references, lists and, in ``sub``, a submission."""
+    (root / "metadata" / "ref" / dataset).mkdir(parents=True, exist_ok=True)
+    (root / "ref" / dataset).mkdir(parents=True, exist_ok=True)
+    (root / "metadata" / f"sessions.{dataset}.csv").write_text(
+        f"session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n{dataset}_01,1,,P1,P2,P3,P4\n")
+    for i, pid in enumerate(("P2", "P3", "P4")):
+        ref = tone(n, 200 + 100 * i)
+        sf.write(root / "ref" / dataset / f"{dataset}_01.aria.{pid}.wav", ref, FS, subtype="PCM_16")
+        (root / "metadata" / "ref" / dataset / f"{dataset}_01.aria.{pid}.csv").write_text(
+            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n")
+        if sub is not None:
+            sub.mkdir(parents=True, exist_ok=True)
+            sf.write(sub / f"{dataset}_01.aria.{pid}.wav", 0.8 * ref, FS, subtype="PCM_16")
+    return root
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["reference", "submission"])
+def test_non_finite_samples_are_an_error_naming_the_file_and_the_time(tmp_path, bad, where):
+    """One NaN inside a scored segment gave a row with stoi 1e-05, pesq 0 and NaN dB."""
+    from enhancement.evaluation.jobs import score_individual
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    path = (root / "ref" / "dev" if where == "reference" else sub) / "dev_01.aria.P3.wav"
+    x = sf.read(path)[0]
+    x[25000] = bad  # inside segment 1 (20000-30000), at 1.5625 s
+    sf.write(path, x, FS, subtype="FLOAT")
+    with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples \(the first at frame 25000, 1.562 s in"):
+        score_individual(root, "dev", Target("dev_01", "aria", "P3"), sub / "dev_01.aria.P3.wav",
+                         SegmentScorer(["stoi"]), earliest_start_s=0.0)
+    with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples"):
+        evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
+
+
+EMPTY_INPUTS = {
+    "reference with 0 frames": ("ref/dev/dev_01.aria.P3.wav", "has no audio (0 frames)"),
+    "reference of 0 bytes": ("ref/dev/dev_01.aria.P3.wav", "is empty (0 bytes)"),
+    "segment list of 0 bytes": ("metadata/ref/dev/dev_01.aria.P3.csv", "is empty (0 bytes)"),
+    "segment list with a header only": ("metadata/ref/dev/dev_01.aria.P3.csv", "lists no segment"),
+}
+
+
+@pytest.mark.parametrize("case", EMPTY_INPUTS)
+def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_one(tmp_path, case, caplog):
+    """Before: all-skipped levels and NaN means with exit 0, or a raw soundfile error."""
+    from enhancement.evaluation.steps import report_job, score_file_job, score_summed_job
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    relative, says = EMPTY_INPUTS[case]
+    path = root / relative
+    if case == "reference with 0 frames":
+        sf.write(path, np.zeros(0), FS, subtype="PCM_16")
+    elif case == "segment list with a header only":
+        path.write_text("index,start,end\n")
+    else:
+        path.write_bytes(b"")
+    tables = tmp_path / "tables"
+    with caplog.at_level(logging.WARNING):
+        for pid in ("P2", "P3"):
+            score_file_job(root, "dev", Target("dev_01", "aria", pid), sub / f"dev_01.aria.{pid}.wav",
+                           tables / f"{pid}.csv", ["stoi"], 0.0)
+        score_summed_job(root, "dev", "dev_01", "aria", ["P2", "P3", "P4"],
+                         [sub / f"dev_01.aria.{p}.wav" for p in ("P2", "P3", "P4")], tables / "summed.csv",
+                         ["stoi"], 0.0)
+    assert f"dev_01.aria.P3 is not scored: {path} {says}" in caplog.text
+    assert f"dev_01.aria summed is not scored: {path} {says}" in caplog.text
+    assert read_table(tables / "P3.csv")[0] == [] and read_table(tables / "summed.csv")[0] == []
+    assert len(read_table(tables / "P2.csv")[0]) == 2  # the others are scored
+    summary = report_job(sorted(tables.glob("*.csv")), "dev", tmp_path / "out", ["aria"], 0.0, ["stoi"])
+    assert summary["levels"]["aria.individual._._"] == {
+        "segments": 2, "kept": 2, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
+                                              "metric_failed": 0}}
+    assert ("aria summed (dev): no segment was scored (no file of it was scored); its report files hold count 0 "
+            "and NaN statistics, which are no score") in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        evaluate_folder(root, sub, "dev", tmp_path / "folder", metrics=["stoi"], earliest_start_s=0.0)
+    assert f"dev_01.aria.P3 is not scored: {path} {says}" in caplog.text
+
+
+def test_earliest_start_past_every_segment_is_an_error_naming_the_value(tmp_path):
+    rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 500000, "skipped", "constant_ref")]
+    with pytest.raises(ValueError, match=r"evaluation_earliest_start_s is 1000000 s, past every segment of aria "
+                                         r"individual in dev \(2 segment\(s\), the last starting at 31.250 s\): "
+                                         r"nothing would be scored"):
+        write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",),
+                      earliest_start_s=1e6)
+    assert not list(tmp_path.iterdir())  # no report written that looks like a result
+
+
+def test_a_level_with_nothing_scored_is_a_warning_saying_why(tmp_path, caplog):
+    rows = [_row("dev_01", "P2", 480000, "skipped", "past_end"), _row("dev_01", "P3", 500000, "skipped", "past_end"),
+            _row("dev_01", "P4", 1000, stoi=0.5)]
+    with caplog.at_level(logging.WARNING):
+        write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",))
+    assert ("aria individual (dev): no segment was scored (3 segment(s) skipped: 1 before_30s, 2 past_end); its "
+            "report files hold count 0 and NaN statistics, which are no score") in caplog.text
+
+
+def test_the_skip_reason_names_the_configured_earliest_start(tmp_path):
+    ref, est = tone(40000), tone(40000, amp=0.1)
+    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
+                          Segment(1, 20000, 30000)], ref, est, SegmentScorer(["stoi"]), earliest_start_s=0.5)
+    assert [r["reason"] for r in rows] == ["before_0.5s", ""]
+    assert rows[0]["detail"] == "start 1000 < earliest start 8000"
+    summary = write_reports([_row("dev_01", "P2", 1000, stoi=0.5), _row("dev_01", "P2", 480000, stoi=0.4)],
+                            ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",),
+                            earliest_start_s=10)
+    assert summary["levels"]["aria.individual._._"]["skipped"]["before_10s"] == 1
+    rows = read_table_rows(tmp_path / "segments.dev.aria.individual.csv")
+    assert [r["reason"] for r in rows] == ["before_10s", ""]
+
+
+def read_table_rows(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_duplicated_segment_rows_are_scored_once_with_a_warning_naming_the_file(tmp_path, caplog):
+    path = tmp_path / "s.csv"
+    path.write_text("0,480000,529583\n1,600000,620000\n0,480000,529583\n1,600000,620000\n2,700000,720000\n")
+    with caplog.at_level(logging.WARNING):
+        segs = read_segments(path)
+    assert segs == [Segment(0, 480000, 529583), Segment(1, 600000, 620000), Segment(2, 700000, 720000)]
+    assert f"{path}: rows 3, 4 repeat rows 1, 2; each segment is scored once" in caplog.text
+
+
+@pytest.mark.parametrize(("row", "says"), [
+    ("3,-16000,16000", "start -16000 is negative"),
+    ("3,20000,16000", "end 16000 is not after start 20000"),
+    ("3,16000,16000", "end 16000 is not after start 16000"),
+])
+def test_negative_or_reversed_segment_rows_are_errors_naming_the_file_and_row(tmp_path, row, says):
+    """Before: skipped as before_30s or too_short, which they are not."""
+    path = tmp_path / "s.csv"
+    path.write_text(f"0,480000,529583\n{row}\n")
+    shown = re.escape(str(row.split(",")))
+    with pytest.raises(ValueError, match=rf"{path}:2: {says} \(row {shown}\); fix the segment list"):
+        read_segments(path)

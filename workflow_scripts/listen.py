@@ -3,13 +3,15 @@
 from enhancement.evaluation.segments import read_segments
 from enhancement.joblog import job_logging
 from enhancement.report import listening_page
+from enhancement.scoring_inputs import unusable_reason
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
     w = job.wildcards
     clips = [(f"{w.system} output", job.input.submission)]
     start_s = 0.0
-    if job.input.reference:  # [] where the dataset is not scored or the reference is missing
+    # [] where the dataset is not scored or the reference is missing; an empty one is not scored either
+    if job.input.reference and not unusable_reason(job.input.reference[0]):
         clips.append(("reference (clean speech at the device)", job.input.reference[0]))
     if job.input.segments:
         earliest = job.params.earliest_start_s * 16000

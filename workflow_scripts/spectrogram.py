@@ -2,11 +2,13 @@
 
 from enhancement.joblog import job_logging
 from enhancement.report import spectrogram_figure
+from enhancement.scoring_inputs import unusable_reason
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
     w = job.wildcards
     panels = [("input, channel 0", job.input.device, 0), (f"{w.system} output", job.input.submission, 0)]
-    if job.input.reference:  # [] where the dataset is not scored or the reference is missing
+    # [] where the dataset is not scored or the reference is missing; an empty one is not scored either
+    if job.input.reference and not unusable_reason(job.input.reference[0]):
         panels.append(("reference", job.input.reference[0], 0))
     spectrogram_figure(panels, job.output[0], f"{w.session} {w.device}, partner {w.pid}: {w.system}")

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from .jobs import SEGMENT_TYPES, score_individual, score_summed
+from .jobs import SEGMENT_TYPES, score_individual, score_summed, unusable_scoring_inputs
 from .metrics import NOT_COMPUTED, SegmentScorer, metric_keys, resolve_metrics
 from .reports import write_reports
 from .segments import Target, read_targets
@@ -40,14 +40,19 @@ def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir
     """Score a submission folder (``{session}.{device}.{pid}.wav``) and write every report.
 
     Serial: one individual job per target and one summed job per (session, device);
-    tables go to ``out_dir/tables/``, reports to ``out_dir``. A target whose output,
-    reference or segment list is missing is left out with a warning naming it.
+    tables go to ``out_dir/tables/``, reports to ``out_dir``. A target whose output is
+    missing, or whose reference or segment list is missing or empty, is left out with
+    a warning naming the file.
     """
     data_root, submission_dir, out_dir = Path(data_root), Path(submission_dir), Path(out_dir)
     scorer = SegmentScorer(metrics)
     targets = read_targets(data_root, dataset, devices)
     rows: list[dict] = []
     for t in targets:
+        unusable = unusable_scoring_inputs(data_root, dataset, [t])
+        if unusable:
+            log.warning("%s is not scored: %s", t.stem, "; ".join(unusable))
+            continue
         try:
             part = score_individual(data_root, dataset, t, submission_dir / f"{t.stem}.wav", scorer,
                                     earliest_start_s)
@@ -61,6 +66,10 @@ def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir
         groups.setdefault((t.session, t.device), []).append(t.pid)
     for (session, device), pids in groups.items():
         wavs = [submission_dir / f"{session}.{device}.{p}.wav" for p in pids]
+        unusable = unusable_scoring_inputs(data_root, dataset, [Target(session, device, p) for p in pids])
+        if unusable:
+            log.warning("%s.%s summed is not scored: %s", session, device, "; ".join(unusable))
+            continue
         try:
             part = score_summed(data_root, dataset, session, device, pids, wavs, scorer, earliest_start_s)
         except FileNotFoundError as err:

@@ -3,6 +3,8 @@
 Each job loads its files once, builds the metric state once (``SegmentScorer``)
 and returns one row per segment: scored rows carry every metric key, skipped
 rows carry their reason. ``write_table`` stores them for the aggregation.
+Audio is checked as the raw recordings are: a damaged file, or one holding
+NaN or Inf, is an error naming it (a NaN would score as stoi 1e-05, pesq 0).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from ..audio import AudioError, audio_info
+from ..scoring_inputs import unusable_reason
 from . import segments as sg
 from .metrics import SegmentMetricError, SegmentScorer, minimum_length_s
 from .tables import SCORED, SKIPPED
@@ -25,16 +29,36 @@ SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
 
 
 def read_audio(path: Path, what: str, fs: int = sg.SAMPLE_RATE) -> np.ndarray:
-    """Mono float64 samples of a 16-kHz file; clear error naming the file otherwise."""
+    """Mono float64 samples of a 16-kHz file; an error naming the file when it
+    is absent, damaged or empty (``AudioError``), or holds NaN or Inf."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} not found")
+    audio_info(path)  # unreadable, 0 frames, truncated: named as for a raw recording
     x, rate = sf.read(path, dtype="float64", always_2d=True)
     if rate != fs:
         raise ValueError(f"{path}: {what} is {rate} Hz; the evaluation needs {fs} Hz")
     if x.shape[1] != 1:
         log.warning("%s: %s has %d channels; the first is scored (as upstream)", path, what, x.shape[1])
-    return np.ascontiguousarray(x[:, 0])
+    x = np.ascontiguousarray(x[:, 0])
+    finite = np.isfinite(x)
+    if not finite.all():
+        frame = int(np.argmin(finite))
+        raise AudioError(
+            f"{path}: {what} holds {x.size - int(finite.sum())} NaN or Inf samples (the first at frame "
+            f"{frame}, {frame / rate:.3f} s in); no score can be computed on them: re-export the file "
+            "or fix the samples")
+    return x
+
+
+def unusable_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[sg.Target]) -> list[str]:
+    """Why the references and segment lists of ``targets`` cannot be scored, one
+    phrase per file naming it (missing, empty, no audio, no segment): such a
+    target is not scored, as one without a reference; a damaged file is left to
+    ``read_audio``'s error."""
+    paths = [p for t in targets for p in (sg.reference_file(data_root, dataset, t),
+                                          sg.segments_file(data_root, dataset, t))]
+    return [why for why in map(unusable_reason, paths) if why]
 
 
 def _earliest(earliest_start_s: float, fs: int) -> int:
@@ -46,13 +70,14 @@ def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segme
                    earliest_start_s: float = 30.0) -> list[dict]:
     """Rows for the segments of one target cut from (ref, est)."""
     earliest = _earliest(earliest_start_s, scorer.fs)
+    before_start = sg.before_start_reason(earliest_start_s)
     min_len = minimum_length_s(scorer.families)
     rows = []
     for seg in segs:
         row: dict = {"key": seg.key(target.stem), "session": target.session, "device": target.device,
                      "pid": target.pid, "segment_type": segment_type, "index": seg.index,
                      "start": seg.start, "end": seg.end, "status": SCORED, "reason": "", "detail": ""}
-        skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs)
+        skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs, before_start)
         if skip is None:
             r = sg.pcm16_round_trip(ref[seg.start: seg.end])
             e = sg.pcm16_round_trip(est[seg.start: seg.end])
@@ -62,7 +87,7 @@ def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segme
                 skip = (sg.METRIC_FAILED, str(err))
         if skip is not None:
             row.update(status=SKIPPED, reason=skip[0], detail=skip[1])
-            if skip[0] != sg.BEFORE_START:
+            if skip[0] != before_start:
                 log.info("%s %s: not scored (%s: %s)", segment_type, row["key"], *skip)
         rows.append(row)
     return rows

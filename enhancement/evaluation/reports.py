@@ -16,15 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from .metrics import NOT_COMPUTED
-from .segments import BEFORE_START, REASONS, SAMPLE_RATE
+from .segments import SAMPLE_RATE, before_start_reason, reasons, seconds_text
 from .stats import compute_stats
 from .tables import SCORED, SKIPPED, TABLE_COLUMNS, _fmt
+
+log = logging.getLogger(__name__)
 
 
 def report_name(dataset: str, device: str, segment_type: str, session: str = "_", pid: str = "_") -> str:
@@ -73,14 +76,20 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
     """Write every report file for the rows of a dataset; returns the summary dict.
 
     Scored rows starting before ``earliest_start_s`` are moved to the skipped ones
-    (reason ``before_30s``), so tables scored with the rule off can be reported with it on.
+    (reason ``before_30s`` at 30 s, ``before_{N}s`` at N), so tables scored with the
+    rule off can be reported with it on. An earliest start past every segment of a
+    device and segment type is an error (nothing would be scored); a level with no
+    segment scored is a warning, its count 0 and NaN statistics being no score.
     """
     out_dir = Path(out_dir)
     earliest = round(earliest_start_s * SAMPLE_RATE)
+    before_start = before_start_reason(earliest_start_s)
+    check_earliest_start(rows, dataset, devices, segment_types, earliest_start_s)
     rows = [dict(r) for r in rows]
     for r in rows:
         if r["status"] == SCORED and r["start"] < earliest:
-            r.update(status=SKIPPED, reason=BEFORE_START, detail=f"start {r['start']} < earliest start {earliest}")
+            r.update(status=SKIPPED, reason=before_start, detail=f"start {r['start']} < earliest start {earliest}")
+    codes = reasons(earliest_start_s)
     summary: dict = {"dataset": dataset, "earliest_start_s": earliest_start_s, "metric_set": metric_set,
                      "metric_keys": list(keys), "not_computed": list(NOT_COMPUTED), "levels": {}}
     for device in devices:
@@ -88,6 +97,12 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
             sel = sorted((r for r in rows if r["device"] == device and r["segment_type"] == stype),
                          key=lambda r: r["key"])
             kept = [_kept_row(r, keys) for r in sel if r["status"] == SCORED]
+            if not kept:
+                why = Counter(r["reason"] for r in sel)
+                skipped = (f"{len(sel)} segment(s) skipped: " + ", ".join(f"{n} {r}" for r, n in sorted(why.items()))
+                           if sel else "no file of it was scored")
+                log.warning("%s %s (%s): no segment was scored (%s); its report files hold count 0 and NaN "
+                            "statistics, which are no score", device, stype, dataset, skipped)
             _write_level(out_dir, report_name(dataset, device, stype), kept, keys)
             levels = {"_._": sel}
             for session in sorted({r["session"] for r in sel}):
@@ -106,7 +121,7 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
                 counts = Counter(r["reason"] for r in lrows if r["status"] == SKIPPED)
                 summary["levels"][f"{device}.{stype}.{level}"] = {
                     "segments": len(lrows), "kept": sum(r["status"] == SCORED for r in lrows),
-                    "skipped": {reason: counts.get(reason, 0) for reason in REASONS}}
+                    "skipped": {reason: counts.get(reason, 0) for reason in (*codes, *sorted(set(counts) - set(codes)))}}
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             columns = list(TABLE_COLUMNS) + list(keys)
@@ -116,3 +131,19 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
             _atomic_write(out_dir / f"segments.{dataset}.{device}.{stype}.csv", buf.getvalue())
     _atomic_write(out_dir / f"summary.{dataset}.json", json.dumps(summary, indent=2))
     return summary
+
+
+def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...], segment_types: tuple[str, ...],
+                         earliest_start_s: float) -> None:
+    """A ValueError naming ``evaluation_earliest_start_s`` when it is past every
+    segment of a device and segment type: its report would hold only NaN."""
+    earliest = round(earliest_start_s * SAMPLE_RATE)
+    for device in devices:
+        for stype in segment_types:
+            starts = [r["start"] for r in rows if r["device"] == device and r["segment_type"] == stype]
+            if starts and max(starts) < earliest:
+                raise ValueError(
+                    f"evaluation_earliest_start_s is {seconds_text(earliest_start_s)} s, past every "
+                    f"segment of {device} {stype} in {dataset} ({len(starts)} segment(s), the last starting at "
+                    f"{max(starts) / SAMPLE_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
+                    "official rule, 0 turns it off)")

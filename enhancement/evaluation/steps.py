@@ -1,7 +1,7 @@
 """The evaluation as the workflow runs it: one call per job.
 
-Scoring jobs tolerate a missing reference or segment list (a warning naming
-the file, an empty table: that file is not scored, the rest is); the report
+Scoring jobs tolerate a missing or empty reference or segment list (a warning
+naming the file, an empty table: that file is not scored, the rest is); the report
 job turns the tables of a (system, dataset) into the official report files;
 the comparison puts systems side by side on the official ``weighted_mean``.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import segments as sg
-from .jobs import INDIVIDUAL, SEGMENT_TYPES, SUMMED, score_individual, score_summed
+from .jobs import INDIVIDUAL, SEGMENT_TYPES, SUMMED, score_individual, score_summed, unusable_scoring_inputs
 from .metrics import SegmentScorer, metric_keys, resolve_metrics
 from .reports import report_name, write_reports
 from .tables import SCORED, read_table, write_table
@@ -28,21 +28,13 @@ log = logging.getLogger(__name__)
 MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
 
 
-def missing_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[sg.Target]) -> list[Path]:
-    """The references and segment lists of ``targets`` that are absent."""
-    needed = []
-    for t in targets:
-        needed += [sg.reference_file(data_root, dataset, t), sg.segments_file(data_root, dataset, t)]
-    return [p for p in needed if not p.is_file()]
-
-
 def score_file_job(data_root: Path, dataset: str, target: sg.Target, submission: Path, table: Path,
                    metrics: str | Sequence[str], earliest_start_s: float) -> None:
     """The ``individual`` segments of one submission file, into ``table``."""
     keys = metric_keys(resolve_metrics(metrics))
-    missing = missing_scoring_inputs(Path(data_root), dataset, [target])
-    if missing:
-        log.warning("%s is not scored: %s missing", target.stem, ", ".join(map(str, missing)))
+    unusable = unusable_scoring_inputs(Path(data_root), dataset, [target])
+    if unusable:
+        log.warning("%s is not scored: %s", target.stem, "; ".join(unusable))
         rows = []
     else:
         rows = score_individual(Path(data_root), dataset, target, Path(submission),
@@ -55,12 +47,12 @@ def score_summed_job(data_root: Path, dataset: str, session: str, device: str, p
                      submissions: Sequence[Path], table: Path, metrics: str | Sequence[str],
                      earliest_start_s: float) -> None:
     """The ``summed`` segments of one (session, device), into ``table``; not
-    scored (a warning) when any partner's reference or list is missing."""
+    scored (a warning) when any partner's reference or list is missing or empty."""
     keys = metric_keys(resolve_metrics(metrics))
     targets = [sg.Target(session, device, p) for p in partners]
-    missing = missing_scoring_inputs(Path(data_root), dataset, targets)
-    if missing:
-        log.warning("%s.%s summed is not scored: %s missing", session, device, ", ".join(map(str, missing)))
+    unusable = unusable_scoring_inputs(Path(data_root), dataset, targets)
+    if unusable:
+        log.warning("%s.%s summed is not scored: %s", session, device, "; ".join(unusable))
         rows = []
     else:
         rows = score_summed(Path(data_root), dataset, session, device, list(partners), [Path(s) for s in submissions],
@@ -169,7 +161,7 @@ __all__ = [
     "SUMMED",
     "compare_systems",
     "device_numbers",
-    "missing_scoring_inputs",
+    "unusable_scoring_inputs",
     "report_job",
     "score_file_job",
     "score_summed_job",

@@ -2,6 +2,8 @@
 
 import functools
 
+from enhancement.scoring_inputs import unscored_note
+
 
 def evaluated_datasets():
     """The datasets being enhanced that `evaluate_datasets` asks to score and
@@ -20,6 +22,18 @@ def evaluated_datasets():
 
 
 EVALUATED = evaluated_datasets()
+
+# ---- a dataset with references that evaluate_datasets leaves out: one line ----
+if UNSCORED := unscored_note(
+    config["datasets"],
+    config["evaluate_datasets"],
+    [
+        d
+        for d in config["datasets"]
+        if IS_DEMO or Path(in_data_root("ref/{dataset}", dataset=d)).is_dir()
+    ],
+):
+    logger.info(UNSCORED)
 # The systems `compare` puts side by side; the first is the one the others'
 # improvement is measured against.
 COMPARED = list(dict.fromkeys([*config["compare_systems"], SYSTEM]))

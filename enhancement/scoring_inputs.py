@@ -1,0 +1,55 @@
+"""What scoring needs from data_root, checked without the evaluation package's
+imports (numpy, pandas, the metrics), which Snakemake's plan and the report jobs
+would pay for: the datasets left unscored, and references and segment lists
+that exist but hold nothing (treated as missing ones: named, not scored)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+HEADER = ("index", "start", "end")
+
+
+def segment_rows(path: Path | str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of a segment list's rows: blank lines and an
+    ``index,start,end`` header line left out (a file of neither lists no segment)."""
+    with open(path, newline="") as f:
+        rows = [(n, row) for n, row in enumerate(csv.reader(f), 1) if any(v.strip() for v in row)]
+    if rows and tuple(v.strip().lower() for v in rows[0][1]) == HEADER:
+        rows = rows[1:]
+    return rows
+
+
+def unusable_reason(path: Path | str) -> str | None:
+    """Why a reference (.wav) or segment list (.csv) holds nothing to score,
+    naming it: missing, empty (0 bytes), no audio (0 frames), no segment
+    listed; None otherwise (a damaged file is left to the reader's error)."""
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        return f"{path} is missing"
+    if path.stat().st_size == 0:
+        return f"{path} is empty (0 bytes)"
+    if path.suffix == ".csv":
+        return None if segment_rows(path) else f"{path} lists no segment"
+    try:
+        frames = sf.info(str(path)).frames
+    except (sf.LibsndfileError, RuntimeError):
+        return None
+    return f"{path} has no audio (0 frames)" if frames == 0 else None
+
+
+def unscored_note(datasets: Sequence[str], evaluate_datasets: Sequence[str],
+                  with_references: Sequence[str]) -> str | None:
+    """One line naming the datasets run whose references exist (``with_references``)
+    but that ``evaluate_datasets`` leaves unscored, and how to score them; None if none."""
+    left = [d for d in datasets if d in with_references and d not in evaluate_datasets]
+    if not left:
+        return None
+    wanted = ",".join(dict.fromkeys([*evaluate_datasets, *left]))
+    return (f"{', '.join(left)}: references found but not scored, as evaluate_datasets is "
+            f"[{','.join(evaluate_datasets)}]; to score {'them' if len(left) > 1 else 'it'}, "
+            f"--config evaluate_datasets=[{wanted}]")
