@@ -114,7 +114,8 @@ def check_baseline_files(system: SystemArgs, devices: Iterable[str]) -> None:
         from enhancement.baseline.system import _UPSTREAM_HINT
 
         raise PlanError(
-            f"the baseline's model files named in {system.path} are missing:\n" + "\n".join(missing)
+            f"the baseline's model files named in {system.path} are missing (relative paths are "
+            f"relative to {Path.cwd()}):\n" + "\n".join(missing)
             + f"\nDownload them, or set config_path and ckpt_path under args in {system.path} "
             f"(or pass enhance_args=<your yaml>). {_UPSTREAM_HINT}"
         )

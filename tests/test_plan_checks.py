@@ -163,7 +163,7 @@ def refused(snakemake, *config: str, env: dict | None = None, dry: bool = True) 
     ("evaluation_earliest_start_s=inf", ("evaluation_earliest_start_s=inf is not a finite number",)),
     ("enhancement_name=nosuch", ("unknown enhancement_name 'nosuch'", "enhancement_plugins\n",
                                  "--config plugin_dirs=[<folder>]")),
-])
+], ids=["metrics-bogus", "metrics-utmos", "earliest-nan", "earliest-inf", "name-nosuch"])
 def test_config_mistakes_are_refused_by_a_dry_run(snakemake, config, needles):
     text = refused(snakemake, config)
     for needle in needles:
