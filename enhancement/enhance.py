@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,9 +132,13 @@ def limit_threads(threads: int) -> None:
     log.info("torch uses %d thread(s)", torch.get_num_threads())
 
 
-def prepare_system(enhancement_name: str, args_yaml: Path | str) -> tuple[Any, SystemArgs]:
-    """Import plugins, find the class, check its args, build it: no audio read yet."""
-    load_plugins(plugin_dirs())
+def prepare_system(enhancement_name: str, args_yaml: Path | str,
+                   plugin_folders: Sequence[Path | str] | None = None) -> tuple[Any, SystemArgs]:
+    """Import plugins, find the class, check its args, build it: no audio read yet.
+    ``plugin_folders`` are the folders the workflow resolved when it planned (so
+    a job needs neither ``ECHIPLUGINS`` nor its planner's working directory);
+    None: ``plugin_dirs()`` of this process."""
+    load_plugins(plugin_dirs() if plugin_folders is None else [Path(f) for f in plugin_folders])
     cls = get_enhancement_class(enhancement_name)
     system_args = load_args(Path(args_yaml))
     if system_args.name is not None and system_args.name != enhancement_name:
@@ -154,6 +158,7 @@ def enhance_session_device(
     enhancement_name: str,
     args_yaml: Path | str,
     threads: int = 1,
+    plugin_folders: Sequence[Path | str] | None = None,
 ) -> None:
     """Enhance every partner of one session-device and write their files, the
     work in a child process the job watches (enhancement.supervise): a system
@@ -164,7 +169,7 @@ def enhance_session_device(
     def work(report: Callable[[str], None]) -> None:
         limit_threads(threads)
         write_partner_outputs(target, device_wav, raw_device_wav, enrolment_wavs, outputs,
-                              enhancement_name, args_yaml, report)
+                              enhancement_name, args_yaml, report, plugin_folders)
 
     limit = system_args.time_limit
     run_supervised(
@@ -184,13 +189,14 @@ def write_partner_outputs(
     enhancement_name: str,
     args_yaml: Path | str,
     report: Callable[[str], None] = lambda stage: None,
+    plugin_folders: Sequence[Path | str] | None = None,
 ) -> None:
     """The job's work: build the system, read the audio once, check and write
     each partner's output (``report`` is told each stage)."""
     import torch
 
     report(f"building {enhancement_name}")
-    system, _ = prepare_system(enhancement_name, args_yaml)
+    system, _ = prepare_system(enhancement_name, args_yaml, plugin_folders)
     raw = audio_info(raw_device_wav, RAW_RATE, DEVICE_CHANNELS.get(target.device))
     expected = expected_length(raw.frames, raw.samplerate)
 

@@ -30,23 +30,28 @@ class PluginError(RuntimeError):
     """A plugin folder that cannot be read or a module that fails to import."""
 
 
-def plugin_dirs(environ: Mapping[str, str] | None = None) -> list[Path]:
-    """The repo's own plugin folder, then each folder named in ``ECHIPLUGINS``.
+def plugin_dirs(environ: Mapping[str, str] | None = None, configured: Iterable[str | Path] = (),
+                base: Path | None = None) -> list[Path]:
+    """The repo's own plugin folder, then the ``plugin_dirs`` of the config
+    (``configured``; relative ones relative to ``base``, the folder Snakemake
+    was started from), then each folder named in ``ECHIPLUGINS``: absolute,
+    without duplicates, so that a job finds them wherever it runs.
 
-    A folder named in ``ECHIPLUGINS`` that does not exist is an error: a typo
-    there would otherwise surface later as an 'unknown enhancement_name'.
+    A named folder that does not exist is an error: a typo there would
+    otherwise surface later as an 'unknown enhancement_name'.
     """
     environ = os.environ if environ is None else environ
+    base = Path.cwd() if base is None else Path(base)
     dirs = [BUILTIN_PLUGIN_DIR] if BUILTIN_PLUGIN_DIR.is_dir() else []
-    for entry in environ.get(ENV_VAR, "").split(os.pathsep):
-        if not entry.strip():
+    named = [(entry, "plugin_dirs", "fix the config key plugin_dirs") for entry in configured] + [
+        (entry, ENV_VAR, f"fix or unset {ENV_VAR}") for entry in environ.get(ENV_VAR, "").split(os.pathsep)
+    ]
+    for entry, where, fix in named:
+        if not str(entry).strip():
             continue
-        folder = Path(entry).expanduser().resolve()
+        folder = (base / Path(entry).expanduser()).resolve()
         if not folder.is_dir():
-            raise PluginError(
-                f"{ENV_VAR} names {entry!r}, which is not a folder "
-                f"(resolved to {folder}); fix or unset {ENV_VAR}"
-            )
+            raise PluginError(f"{where} names {str(entry)!r}, which is not a folder (resolved to {folder}); {fix}")
         if folder not in dirs:
             dirs.append(folder)
     return dirs

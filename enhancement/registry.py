@@ -106,6 +106,6 @@ def get_enhancement_class(name: str) -> type[Any]:
         raise RegistryError(
             f"unknown enhancement_name {name!r}. Registered systems (name, defined in):\n"
             f"{describe_options()}\n"
-            "Check the spelling, or put the plugin's folder in ECHIPLUGINS "
-            "(':'-separated) so that it is imported."
+            "Check the spelling, or add the plugin's folder to plugin_dirs "
+            "(--config plugin_dirs=[<folder>]) or ECHIPLUGINS (':'-separated) so that it is imported."
         ) from None

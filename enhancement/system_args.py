@@ -6,7 +6,7 @@ Format (the upstream layout, plus optional workflow keys)::
     args: {output_sample_rate: 16000}   # passed to the class's __init__
     sample_rate: 16000        # rate the system wants its input at (default 16000)
     resources: {gpu: 0}       # Snakemake resources of its enhance jobs (optional; any key:
-                              # gpu, mem_mb, runtime, cpus_per_task are whole numbers >= 0,
+                              # gpu a whole number >= 0; mem_mb, runtime, cpus_per_task >= 1,
                               # slurm_partition, slurm_account, constraint, ... plain values)
     threads: 1                # CPU threads of an enhance job (torch uses this many)
     time_limit: 120           # minutes an enhance job may take before it is stopped (optional)
@@ -31,7 +31,9 @@ log = logging.getLogger(__name__)
 ARGS_DIR = REPO_ROOT / "enhance_args"
 DEFAULT_SAMPLE_RATE = 16000
 KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads", "time_limit"}
-INT_RESOURCES = {"gpu", "mem_mb", "runtime", "cpus_per_task"}  # whole numbers >= 0
+# Whole-number resources and their least sensible value: 0 GPUs is a CPU job, but
+# 0 MB (on SLURM --mem=0: the whole node's memory), 0 minutes or 0 CPUs is a mistake.
+INT_RESOURCES = {"gpu": 0, "mem_mb": 1, "runtime": 1, "cpus_per_task": 1}
 SAMPLE_RATES = (8000, 192000)  # a system's input rate outside these is a typo, not a choice
 MAX_EXPANDED_NODES = 100_000  # values an args yaml may expand to through its aliases (*name)
 _short = reprlib.Repr()  # values shown in messages: bounded, whatever the yaml holds
@@ -120,8 +122,8 @@ def whole_number(value: Any) -> bool:
 def check_resources(resources: Any, path: Path) -> dict[str, Any]:
     """Any key may be given (each is passed to Snakemake and its executor:
     slurm_partition, slurm_account, slurm_extra, constraint, qos, gpu_model, ...);
-    gpu, mem_mb, runtime and cpus_per_task are whole numbers >= 0, every other
-    value a plain string or number, never a list or mapping."""
+    gpu is a whole number >= 0, mem_mb, runtime and cpus_per_task whole numbers
+    >= 1, every other value a plain string or number, never a list or mapping."""
     if resources is None:
         return {}
     if not isinstance(resources, dict):
@@ -133,11 +135,13 @@ def check_resources(resources: Any, path: Path) -> dict[str, Any]:
         if not isinstance(key, str):
             raise ArgsError(f"args yaml {path}: resource name {_short.repr(key)} must be a string")
         if key in INT_RESOURCES:
-            if not whole_number(value) or value < 0:
+            least = INT_RESOURCES[key]
+            if not whole_number(value) or value < least:
                 raise ArgsError(
-                    f"args yaml {path}: resources.{key} must be a whole number >= 0 "
+                    f"args yaml {path}: resources.{key} must be a whole number >= {least} "
                     f"({'MB' if key == 'mem_mb' else 'minutes' if key == 'runtime' else 'a count'}), "
                     f"got {_short.repr(value)}"
+                    + ("; leave the key out for the workflow's default" if whole_number(value) else "")
                 )
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ArgsError(

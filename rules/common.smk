@@ -21,12 +21,25 @@ from enhancement.manifest import (
     read_manifest,
     targets_of,
 )
+from enhancement.plan_checks import (
+    PlanError,
+    check_baseline_files,
+    check_earliest_start,
+    check_metrics,
+    system_plugin_dirs,
+)
 from enhancement.plugins import PluginError, plugin_dirs
 from enhancement.shutdown import pass_sigterm_to_jobs
 from enhancement.system_args import ArgsError, find_args_yaml, load_args
 from enhancement.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
+# ---- values the schema cannot refuse, refused before anything runs ------------
+try:
+    check_metrics(config["metrics"])
+    check_earliest_start(config["evaluation_earliest_start_s"])
+except PlanError as exc:
+    raise WorkflowError(str(exc)) from None
 
 
 def refuse_markup(value, what):
@@ -126,17 +139,29 @@ if SCORING_ONLY and not Path(WORK, SUBMISSION_DIR).is_dir():
         "<session>.<device>.<pid>.wav files to score"
     )
 try:
+    # absolute, resolved once here: the jobs need neither ECHIPLUGINS nor this folder
+    PLUGIN_DIRS = plugin_dirs(configured=config["plugin_dirs"])
+    # the plugin folders an enhance job imports; an unregistered name is refused
+    # here (before its args yaml is looked for), not by a failing job that
+    # deletes the outputs it was re-making
+    SYSTEM_PLUGIN_DIRS = (
+        []
+        if SCORING_ONLY
+        else [str(d) for d in system_plugin_dirs(SYSTEM, PLUGIN_DIRS)]
+    )
     ARGS_YAML = plain_folder(
         find_args_yaml(
             config.get("enhance_args") or ("passthrough" if SCORING_ONLY else SYSTEM),
-            plugin_dirs(),
+            PLUGIN_DIRS,
         ),
         "enhance_args",
     )
     SYSTEM_ARGS = load_args(ARGS_YAML)
     # a change to the system's code re-runs its enhance jobs (a parameter of theirs)
-    SYSTEM_CODE = code_fingerprint(system_code_files(SYSTEM, plugin_dirs()))
-except (ArgsError, PluginError) as exc:
+    SYSTEM_CODE = code_fingerprint(system_code_files(SYSTEM, PLUGIN_DIRS))
+    if SYSTEM == "baseline" and not SCORING_ONLY:
+        check_baseline_files(SYSTEM_ARGS, config["devices"])
+except (ArgsError, PluginError, PlanError) as exc:
     raise WorkflowError(str(exc)) from None
 RATE = SYSTEM_ARGS.sample_rate
 # after every folder name is checked: a refused one leaves nothing behind

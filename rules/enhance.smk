@@ -31,6 +31,7 @@ rule enhance:
         raw_device=raw_device_of,
         system=SYSTEM,
         system_code=SYSTEM_CODE,
+        plugin_dirs=SYSTEM_PLUGIN_DIRS,
         raw_inputs=raw_inputs_signature,
     script:
         "../workflow_scripts/enhance.py"

@@ -895,7 +895,7 @@ ARGS_CASES = {
         ("passthrough_args.yaml: its aliases (*name) expand it to", "more than the 100000 allowed")),
     "args yaml: mem_mb: lots": (
         "name: passthrough\nargs: {}\nresources: {mem_mb: lots}\n",
-        ("passthrough_args.yaml: resources.mem_mb must be a whole number >= 0 (MB), got 'lots'",)),
+        ("passthrough_args.yaml: resources.mem_mb must be a whole number >= 1 (MB), got 'lots'",)),
     "args yaml: sample_rate 16": (
         "name: passthrough\nargs: {}\nsample_rate: 16\n",
         ("passthrough_args.yaml: 'sample_rate' must be a whole number of Hz from 8000 to 192000",)),

@@ -223,7 +223,7 @@ def test_gpu_model_in_the_args_yaml_implies_one_gpu(tmp_path, demo_data, plugins
 
 @pytest.mark.parametrize("resources, message", [
     ("{gpu: yes}", "resources.gpu must be a whole number >= 0 (a count), got True"),
-    ("{mem_mb: lots}", "resources.mem_mb must be a whole number >= 0 (MB), got 'lots'"),
+    ("{mem_mb: lots}", "resources.mem_mb must be a whole number >= 1 (MB), got 'lots'"),
     ("{slurm_partition: [gpu, a100]}", "resources.slurm_partition must be a plain string or number, got ['gpu', 'a100']"),
 ])
 def test_a_resource_of_the_wrong_type_is_an_error_naming_the_yaml(resources, message, tmp_path, demo_data, plugins):

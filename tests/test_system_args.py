@@ -90,6 +90,10 @@ def test_sane_sample_rates_are_accepted(tmp_path, rate):
     assert load_args(yaml_file(tmp_path, f"sample_rate: {rate}\n")).sample_rate == rate
 
 
+def test_no_gpu_is_a_sensible_count(tmp_path):
+    assert load_args(yaml_file(tmp_path, "resources: {gpu: 0, mem_mb: 1, runtime: 1}\n")).resources["gpu"] == 0
+
+
 def test_any_resource_key_is_passed_through(tmp_path):
     text = ("resources: {slurm_partition: gpu, slurm_account: lab1, slurm_extra: '--exclusive', constraint: a100,\n"
             "            qos: 12, gpu: 1, gpu_model: a100, mem_mb: 32000, runtime: 120, cpus_per_task: 4,\n"
@@ -101,12 +105,16 @@ def test_any_resource_key_is_passed_through(tmp_path):
 
 
 @pytest.mark.parametrize("resources, expected", [
-    ('{mem_mb: "lots"}', r"resources.mem_mb must be a whole number >= 0 \(MB\), got 'lots'"),
-    ("{mem_mb: 8000.5}", r"resources.mem_mb must be a whole number >= 0"),
+    ('{mem_mb: "lots"}', r"resources.mem_mb must be a whole number >= 1 \(MB\), got 'lots'"),
+    ("{mem_mb: 8000.5}", r"resources.mem_mb must be a whole number >= 1"),
     ("{gpu: -1}", r"resources.gpu must be a whole number >= 0 \(a count\), got -1"),
     ("{gpu: true}", r"resources.gpu must be a whole number >= 0"),
-    ("{runtime: 1h}", r"resources.runtime must be a whole number >= 0 \(minutes\), got '1h'"),
-    ("{cpus_per_task: [4]}", r"resources.cpus_per_task must be a whole number >= 0"),
+    ("{runtime: 1h}", r"resources.runtime must be a whole number >= 1 \(minutes\), got '1h'"),
+    ("{cpus_per_task: [4]}", r"resources.cpus_per_task must be a whole number >= 1"),
+    # 0 MB is the whole node's memory on SLURM (--mem=0); 0 minutes or CPUs no job at all
+    ("{mem_mb: 0}", r"resources.mem_mb must be a whole number >= 1 \(MB\), got 0; leave the key out"),
+    ("{runtime: 0}", r"resources.runtime must be a whole number >= 1 \(minutes\), got 0"),
+    ("{cpus_per_task: -2}", r"resources.cpus_per_task must be a whole number >= 1 \(a count\), got -2"),
     ("{slurm_partition: [a, b]}", r"resources.slurm_partition must be a plain string or number, got \['a', 'b'\]"),
     ("{constraint: {a: 1}}", r"resources.constraint must be a plain string or number"),
     ("{qos: null}", r"resources.qos must be a plain string or number, got None"),

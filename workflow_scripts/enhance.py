@@ -15,4 +15,5 @@ with job_logging(job.log[0]):
         enhancement_name=job.params.system,
         args_yaml=job.input.args_yaml,
         threads=job.threads,
+        plugin_folders=job.params.plugin_dirs,
     )

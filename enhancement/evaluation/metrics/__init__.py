@@ -16,33 +16,17 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from enhancement.metric_names import (  # noqa: F401 (re-exported: the scorer's names)
+    FAMILY_KEYS,
+    FAMILY_ORDER,
+    METRIC_SETS,
+    NOT_COMPUTED,
+    SEPM_KEYS,
+    resolve_metrics,
+)
+
 from . import perceptual, sepm, signal
 from .dnsmos import Dnsmos
-
-SEPM_KEYS = (
-    "pysepm_fwsegsnr", "pysepm_llr", "pysepm_wss", "pysepm_cd", "pysepm_c_sig",
-    "pysepm_c_bak", "pysepm_c_ovl", "pysepm_csii_high", "pysepm_csii_mid",
-    "pysepm_csii_low", "pysepm_ncm",
-)
-FAMILY_KEYS: dict[str, tuple[str, ...]] = {
-    "signal_metric": signal.KEYS,
-    "pysepm": SEPM_KEYS,
-    "pesq": ("pesq",),
-    "stoi": ("stoi",),
-    "dnsmos": ("dns_overall", "dns_p808"),
-}
-FAMILY_ORDER = tuple(FAMILY_KEYS)
-METRIC_SETS: dict[str, tuple[str, ...]] = {
-    "full": FAMILY_ORDER,
-    "quick": ("pysepm", "pesq", "stoi"),
-}
-# Keys of upstream's metrics.yaml whose models are downloaded at run time.
-NOT_COMPUTED = (
-    "utmos", "nisqa_mos_pred", "nisqa_noi_pred", "nisqa_dis_pred", "nisqa_col_pred",
-    "nisqa_loud_pred", "torch_squim_pesq", "torch_squim_stoi", "torch_squim_si_sdr",
-    "torch_squim_mos",
-)
-_ALIASES = {"pseudo_mos": "dnsmos"}
 
 
 class SegmentMetricError(RuntimeError):
@@ -51,33 +35,6 @@ class SegmentMetricError(RuntimeError):
     def __init__(self, family: str, error: BaseException) -> None:
         super().__init__(f"{family}: {type(error).__name__}: {error}")
         self.family = family
-
-
-def resolve_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
-    """Families for ``full``, ``quick`` or a list of family or key names, in upstream order."""
-    if isinstance(metrics, str):
-        if metrics in METRIC_SETS:
-            return METRIC_SETS[metrics]
-        metrics = [metrics]
-    wanted: set[str] = set()
-    for name in metrics:
-        name = _ALIASES.get(name, name)
-        if name in FAMILY_KEYS:
-            wanted.add(name)
-            continue
-        family = next((f for f, keys in FAMILY_KEYS.items() if name in keys), None)
-        if family is None:
-            if name in NOT_COMPUTED or name.startswith(("nisqa", "torch_squim")):
-                raise ValueError(
-                    f"metric {name!r} needs model weights downloaded at run time and is not "
-                    f"computed here; choose from {sorted(FAMILY_KEYS)} or 'full'/'quick'")
-            raise ValueError(
-                f"unknown metric {name!r}: use 'full', 'quick', or names from "
-                f"{sorted(FAMILY_KEYS)} or their keys")
-        wanted.add(family)
-    if not wanted:
-        raise ValueError("empty metric list: name at least one metric, or use 'full'/'quick'")
-    return tuple(f for f in FAMILY_ORDER if f in wanted)
 
 
 def metric_keys(families: Iterable[str]) -> list[str]:
