@@ -35,6 +35,10 @@ KNOWN_KEYS = {"name", "args", "sample_rate", "resources", "threads", "time_limit
 # 0 MB (on SLURM --mem=0: the whole node's memory), 0 minutes or 0 CPUs is a mistake.
 INT_RESOURCES = {"gpu": 0, "mem_mb": 1, "runtime": 1, "cpus_per_task": 1}
 SAMPLE_RATES = (8000, 192000)  # a system's input rate outside these is a typo, not a choice
+# The folder Snakemake was started from: relative paths among a system's args (a
+# model's checkpoint) mean what they mean from there; the enhance job builds and
+# runs the system in it, though the job itself runs inside work_dir.
+LAUNCH_DIR_VARIABLE = "ECHI_LAUNCH_DIR"
 MAX_EXPANDED_NODES = 100_000  # values an args yaml may expand to through its aliases (*name)
 _short = reprlib.Repr()  # values shown in messages: bounded, whatever the yaml holds
 _short.maxstring, _short.maxother, _short.maxlevel = 60, 60, 2

@@ -30,7 +30,12 @@ from enhancement.plan_checks import (
 )
 from enhancement.plugins import PluginError, plugin_dirs
 from enhancement.shutdown import pass_sigterm_to_jobs
-from enhancement.system_args import ArgsError, find_args_yaml, load_args
+from enhancement.system_args import (
+    LAUNCH_DIR_VARIABLE,
+    ArgsError,
+    find_args_yaml,
+    load_args,
+)
 from enhancement.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
@@ -88,6 +93,10 @@ def config_folder(key):
 # Snakemake keeps of each output do not depend on the launch folder, and a
 # project folder copied or moved whole keeps its history.
 LAUNCH_DIR = Path.cwd()
+# Relative paths in an args yaml (a model's checkpoint) are relative to this
+# folder too: the enhance job builds the system there (enhancement/enhance.py).
+# An environment variable, not a param: it does not change what a job makes.
+os.environ[LAUNCH_DIR_VARIABLE] = str(LAUNCH_DIR)
 WORK = os.path.abspath(config_folder("work_dir"))
 
 
