@@ -31,6 +31,7 @@ rule enhance:
         raw_device=raw_device_of,
         system=SYSTEM,
         system_code=SYSTEM_CODE,
+        code=job_code("enhance"),
         raw_inputs=raw_inputs_signature,
     script:
         "../workflow_scripts/enhance.py"
