@@ -26,15 +26,26 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import json
+import logging
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 # importer module -> modules imported there that are not followed (see above)
 NOT_FOLLOWED = {PACKAGE: (f"{PACKAGE}.builtins",)}
 
-_analysed: dict[tuple[str, str, str], tuple[bytes, tuple[str, ...]]] = {}
+# "<sha256 of the bytes> <module name> <is a package>" -> (digest, imports);
+# kept in a file between plans where `use_cache_file` names one
+_analysed: dict[str, tuple[str, list[str]]] = {}
+_cache_file: Path | None = None
+# (path, package, size, mtime) -> its key above: each file read once per plan
+_read_in_this_plan: dict[tuple[Path, Path, int, int], str] = {}
+_cache_size_read = 0
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:
@@ -66,33 +77,69 @@ def _imports_in(tree: ast.AST, module: str, is_package: bool) -> Iterator[str]:
             yield from (f"{target}.{alias.name}" for alias in node.names)
 
 
-def _analyse(path: Path, package_dir: Path) -> tuple[bytes, tuple[str, ...]]:
-    """A file's normalised source and the modules it imports, worked out once
+def use_cache_file(path: Path) -> None:
+    """Keep the parsed files' digests and imports in ``path`` (JSON) between
+    plans: parsing is the slow part, and a plan whose code did not change then
+    reads only the files' bytes. A missing or unreadable file is started afresh."""
+    global _cache_file, _cache_size_read
+    _cache_file = Path(path)
+    try:
+        stored = json.loads(_cache_file.read_text())
+        _analysed.update({k: (v[0], list(v[1])) for k, v in stored.items()})
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        pass
+    _cache_size_read = len(_analysed)
+
+
+def _save_cache() -> None:
+    """Write the cache file where new files were parsed (atomically: plans may run side by side)."""
+    global _cache_size_read
+    if _cache_file is None or len(_analysed) == _cache_size_read:
+        return
+    try:
+        _cache_file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=_cache_file.parent, delete=False,
+                                         prefix=f".{_cache_file.name}.") as tmp:
+            json.dump(_analysed, tmp)
+        os.replace(tmp.name, _cache_file)
+        _cache_size_read = len(_analysed)
+    except OSError as exc:  # only a cache: the next plan parses again
+        log.debug("code fingerprint cache %s not written: %s", _cache_file, exc)
+
+
+def _analyse(path: Path, package_dir: Path) -> tuple[str, list[str]]:
+    """A file's normalised digest and the modules it imports, worked out once
     per content (cached on its bytes' sha256: parsing is the slow part)."""
+    stat = path.stat()
+    seen = (path, package_dir, stat.st_size, stat.st_mtime_ns)
+    if seen in _read_in_this_plan:
+        return _analysed[_read_in_this_plan[seen]]
     source = path.read_bytes()
-    key = (hashlib.sha256(source).hexdigest(), str(path), str(package_dir))
+    module, is_package = _module_name(path, package_dir)
+    key = f"{hashlib.sha256(source).hexdigest()} {module} {is_package}"
+    _read_in_this_plan[seen] = key
     if key not in _analysed:
         try:
             tree = ast.parse(source, filename=str(path)) if path.suffix == ".py" else None
         except (SyntaxError, ValueError):  # not valid Python: its bytes count
             tree = None
         if tree is None:
-            _analysed[key] = (hashlib.sha256(source).digest(), ())
+            _analysed[key] = (hashlib.sha256(source).hexdigest(), [])
         else:
-            imports = tuple(dict.fromkeys(_imports_in(tree, *_module_name(path, package_dir))))
+            imports = list(dict.fromkeys(_imports_in(tree, module, is_package)))
             normalised = ast.dump(_without_docstrings(tree)).encode()
-            _analysed[key] = (hashlib.sha256(normalised).digest(), imports)
+            _analysed[key] = (hashlib.sha256(normalised).hexdigest(), imports)
     return _analysed[key]
 
 
-def normalised_digest(path: Path) -> bytes:
+def normalised_digest(path: Path) -> str:
     """The sha256 of what of a file counts as a change: for Python, its syntax
     tree without docstrings (comments and formatting are not in it); other
     files, their bytes."""
     return _analyse(Path(path).resolve(), PACKAGE_DIR)[0]
 
 
-def imported_names(path: Path, package_dir: Path = PACKAGE_DIR) -> tuple[str, ...]:
+def imported_names(path: Path, package_dir: Path = PACKAGE_DIR) -> list[str]:
     """Every module name the file may import, relative imports made absolute."""
     return _analyse(Path(path).resolve(), package_dir.resolve())[1]
 
@@ -101,7 +148,7 @@ def _name_of(path: Path) -> str:
     """A file's name in the fingerprint: from the package's parent where it is
     in the package (a moved checkout keeps its fingerprints), else its name."""
     try:
-        return path.resolve().relative_to(PACKAGE_DIR.parent).as_posix()
+        return path.relative_to(PACKAGE_DIR.parent).as_posix()
     except ValueError:
         return path.name
 
@@ -109,8 +156,8 @@ def _name_of(path: Path) -> str:
 def code_fingerprint(files: Iterable[Path]) -> str:
     """sha256 over the files' names and normalised sources (16 hex digits)."""
     digest = hashlib.sha256()
-    for path in sorted({Path(f).resolve() for f in files}):
-        digest.update(_name_of(path).encode() + b"\0" + normalised_digest(path) + b"\0")
+    for path in sorted({Path(f) if Path(f).is_absolute() else Path(f).resolve() for f in files}):
+        digest.update(f"{_name_of(path)}\0{normalised_digest(path)}\0".encode())
     return digest.hexdigest()[:16]
 
 
@@ -168,4 +215,6 @@ def imported_files(roots: Iterable[Path], package_dir: Path = PACKAGE_DIR) -> li
 def job_code_fingerprint(script: Path, extra: Iterable[Path] = ()) -> str:
     """The fingerprint of a job script, the package code it imports and any
     ``extra`` files: the ``code`` parameter of the script's rule."""
-    return code_fingerprint([*imported_files([script]), *extra])
+    fingerprint = code_fingerprint([*imported_files([script]), *extra])
+    _save_cache()
+    return fingerprint

@@ -24,7 +24,7 @@ from enhancement.manifest import (
 from enhancement.plugins import PluginError, plugin_dirs
 from enhancement.shutdown import pass_sigterm_to_jobs
 from enhancement.system_args import ArgsError, find_args_yaml, load_args
-from enhancement.job_code import job_code_fingerprint
+from enhancement.job_code import job_code_fingerprint, use_cache_file
 from enhancement.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
@@ -121,6 +121,8 @@ SUBMISSION_DIR = (
     else None
 )
 SCORING_ONLY = SUBMISSION_DIR is not None
+# the code fingerprints' parsed files, kept between plans (enhancement/job_code.py)
+use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
 if SCORING_ONLY and not Path(WORK, SUBMISSION_DIR).is_dir():
     raise WorkflowError(
         f"submission_dir {config['submission_dir']} is not a folder: give the folder holding the "

@@ -156,3 +156,26 @@ def test_a_moved_checkout_keeps_its_fingerprints(tmp_path):
     moved = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                            check=True, env={"PYTHONPATH": str(tmp_path)}).stdout.strip()
     assert moved == job_code_fingerprint(SCRIPTS / "score_individual.py")
+
+
+def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
+    """Plans keep parsed files in a cache file (keyed by content, so an edit is
+    never served from it); an unreadable one is started afresh."""
+    import subprocess
+    import sys
+
+    cache = tmp_path / "cache.json"
+    code = ("import sys; from pathlib import Path; from enhancement.job_code import job_code_fingerprint, "
+            "use_cache_file; use_cache_file(Path(sys.argv[1])); "
+            "print(job_code_fingerprint(Path(sys.argv[2])))")
+
+    def plan() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(cache), str(SCRIPTS / "score_summed.py")],
+                              cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+
+    expected = job_code_fingerprint(SCRIPTS / "score_summed.py")
+    assert plan() == expected and cache.is_file()
+    assert "enhancement.evaluation.steps" in cache.read_text()
+    assert plan() == expected
+    cache.write_text("{not json")
+    assert plan() == expected
