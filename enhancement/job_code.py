@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -43,7 +44,11 @@ NOT_FOLLOWED = {PACKAGE: (f"{PACKAGE}.builtins",)}
 # kept in a file between plans where `use_cache_file` names one
 _analysed: dict[str, tuple[str, list[str]]] = {}
 _cache_file: Path | None = None
-# (path, package, size, mtime) -> its key above: each file read once per plan
+# (path, package, size, mtime) -> its key above: each file read once per plan,
+# unless modified in the last RACY_NS (file times are as coarse as a few ms)
+RACY_NS = 2_000_000_000
+_used: set[str] = set()
+MAX_CACHED = 2000
 _read_in_this_plan: dict[tuple[Path, Path, int, int], str] = {}
 _cache_size_read = 0
 
@@ -100,7 +105,9 @@ def _save_cache() -> None:
         _cache_file.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=_cache_file.parent, delete=False,
                                          prefix=f".{_cache_file.name}.") as tmp:
-            json.dump(_analysed, tmp)
+            # bounded: past MAX_CACHED entries, only what this plan used is kept
+            kept = _analysed if len(_analysed) <= MAX_CACHED else {k: _analysed[k] for k in _used}
+            json.dump(kept, tmp)
         os.replace(tmp.name, _cache_file)
         _cache_size_read = len(_analysed)
     except OSError as exc:  # only a cache: the next plan parses again
@@ -117,7 +124,9 @@ def _analyse(path: Path, package_dir: Path) -> tuple[str, list[str]]:
     source = path.read_bytes()
     module, is_package = _module_name(path, package_dir)
     key = f"{hashlib.sha256(source).hexdigest()} {module} {is_package}"
-    _read_in_this_plan[seen] = key
+    _used.add(key)
+    if time.time_ns() - stat.st_mtime_ns > RACY_NS:  # an edit within the clock's tick has the same mtime
+        _read_in_this_plan[seen] = key
     if key not in _analysed:
         try:
             tree = ast.parse(source, filename=str(path)) if path.suffix == ".py" else None

@@ -245,7 +245,8 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(finished, tmp_path, request):
     """Issue 20: STOI scaled in the package re-scores every file and re-makes the
-    reports; resampling and enhancing are not re-run. A comment is no change."""
+    reports (and the listening pages, which import the evaluation package);
+    resampling and enhancing are not re-run. A comment is no change."""
     copy = edited_workflow(finished, tmp_path)
     perceptual = copy.snakefile.parent / "enhancement/evaluation/metrics/perceptual.py"
     assert copy.planned_jobs() == {}
@@ -257,22 +258,26 @@ def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(f
     observe("code: the scoring code edited after a run (re-scores)", request, output_of(result),
             "Params have changed since last execution")
     planned = copy.planned_jobs()
-    assert set(planned) == {"score_individual", "score_summed", "evaluation_reports", "compare_systems", "all"}, planned
+    # listen reads segment lists through enhancement.evaluation, whose __init__ imports the metrics
+    assert set(planned) == {"score_individual", "score_summed", "evaluation_reports", "compare_systems", "listen",
+                            "all"}, planned
     assert planned["score_individual"] == len(list((copy.workdir / "work/enhanced/passthrough/dev").glob("*.wav")))
 
 
-def test_changing_the_resampling_code_resamples_again(finished, tmp_path):
+def test_changing_the_resampling_code_resamples_again(finished, tmp_path, request):
     """passthrough asks for 16 kHz: its inputs go through enhancement/audio.py's resampling."""
     copy = edited_workflow(finished, tmp_path)
     audio = copy.snakefile.parent / "enhancement/audio.py"
     edit(audio, 'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")',
          'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32", quality="MQ")')
+    observe("code: the resampling code edited after a run (resamples again)", request,
+            output_of(copy("--dry-run")), "Params have changed since last execution")
     planned = copy.planned_jobs()
     assert planned["resample_device"] == len(list((copy.workdir / "work/resampled/16000").glob("*/dev/*.wav")))
     assert planned["resample_enrolment"] == 4, planned
 
 
-def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path):
+def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path, request):
     """enhancement/report.py makes the report's tables and figures: scores stand."""
     copy = edited_workflow(finished, tmp_path)
     edit(copy.snakefile.parent / "enhancement/report.py", "# one precision per column: 3 decimals",
@@ -280,6 +285,8 @@ def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path):
     assert copy.planned_jobs() == {}
     edit(copy.snakefile.parent / "enhancement/report.py", "2 if (table[c].abs() >= 10).any() else 3",
          "1 if (table[c].abs() >= 10).any() else 3")
+    observe("code: report-only code edited after a run (re-draws the report only)", request,
+            output_of(copy("--dry-run")), "Params have changed since last execution")
     planned = copy.planned_jobs()
     assert set(planned) == {"validation_table", "evaluation_reports", "compare_systems", "spectrogram", "listen",
                             "all"}, planned
