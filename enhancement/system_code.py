@@ -12,21 +12,26 @@ What counts as the system's code:
   written with the name as a literal), or, where that module is a package,
   every ``.py`` file of the package; where no module names it literally (a
   name computed at run time), every module of every plugin folder;
-- a built-in system: its files in this package (``BUILTIN_CODE``);
-- for every system, the package code that runs it in the job (``JOB_CODE``).
+- a built-in system: its files in this package (``BUILTIN_CODE``).
+
+The package code that runs a system in the job (``enhancement/enhance.py`` and
+what it imports) is the enhance rule's ``code`` parameter
+(``enhancement.job_code``). Comments, docstrings and formatting do not count
+(``code_fingerprint``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from enhancement.job_code import code_fingerprint
 from enhancement.plugins import plugin_modules
 
+__all__ = ["BUILTIN_CODE", "code_fingerprint", "registers", "system_code_files"]
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-JOB_CODE = ("enhance.py", "registry.py", "system_args.py", "challenge.py")
 BUILTIN_CODE = {
     "passthrough": ("builtins.py",),
     "baseline": ("builtins.py", "baseline"),
@@ -45,7 +50,7 @@ def registers(module: Path, name: str) -> bool:
 
 def system_code_files(name: str, plugin_folders: Iterable[Path]) -> list[Path]:
     """The source files whose change must re-run the system's enhance jobs."""
-    files = [PACKAGE_DIR / f for f in JOB_CODE]
+    files: list[Path] = []
     if name in BUILTIN_CODE:
         for part in BUILTIN_CODE[name]:
             files += _python_files(PACKAGE_DIR / part)
@@ -59,11 +64,3 @@ def system_code_files(name: str, plugin_folders: Iterable[Path]) -> list[Path]:
         for module in own or modules:
             files += _python_files(module)
     return sorted(set(files))
-
-
-def code_fingerprint(files: Iterable[Path]) -> str:
-    """sha256 over the files' names and bytes (16 hex digits)."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(f) for f in files):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]

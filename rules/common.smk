@@ -36,6 +36,7 @@ from enhancement.system_args import (
     find_args_yaml,
     load_args,
 )
+from enhancement.job_code import job_code_fingerprint, use_cache_file
 from enhancement.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
@@ -142,6 +143,8 @@ SUBMISSION_DIR = (
     else None
 )
 SCORING_ONLY = SUBMISSION_DIR is not None
+# the code fingerprints' parsed files, kept between plans (enhancement/job_code.py)
+use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
 if SCORING_ONLY and not Path(WORK, SUBMISSION_DIR).is_dir():
     raise WorkflowError(
         f"submission_dir {config['submission_dir']} is not a folder: give the folder holding the "
@@ -391,6 +394,11 @@ def file_signature(path):
     not exist yet when the first run is planned)."""
     if IS_DEMO:
         return f"demo {DEMO_CODE}"
+    return stat_signature(path)
+
+
+def stat_signature(path):
+    """Size and modification time of a file that exists when the run is planned."""
     stat = os.stat(path)
     return f"{stat.st_size} bytes, mtime {stat.st_mtime_ns} ns"
 
@@ -428,4 +436,17 @@ if not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inputs()):
         + "\n".join(MISSING)
         + "\nCheck data_root and the unpacked data, "
         "or leave the affected datasets/devices out (--config datasets=... devices=...)."
+    )
+
+
+# ---- the code a job runs (a parameter of its rule) ---------------------------
+
+
+def job_code(script):
+    """The `code` parameter of the jobs running workflow_scripts/<script>.py, a
+    fingerprint of the script and of the package code it imports (see
+    enhancement/job_code.py), worked out once when the workflow is read. A
+    change re-runs those jobs (Snakemake's params rerun trigger)."""
+    return job_code_fingerprint(
+        Path(workflow.basedir, "workflow_scripts", f"{script}.py")
     )

@@ -32,6 +32,7 @@ rule enhance:
         system=SYSTEM,
         system_code=SYSTEM_CODE,
         plugin_dirs=SYSTEM_PLUGIN_DIRS,
+        code=job_code("enhance"),
         raw_inputs=raw_inputs_signature,
     script:
         "../workflow_scripts/enhance.py"

@@ -28,6 +28,8 @@ rule score_individual:
         data_root=DATA_ROOT,
         metrics=config["metrics"],
         earliest_start_s=config["evaluation_earliest_start_s"],
+        inputs=score_file_signature,
+        code=job_code("score_individual"),
     script:
         "../workflow_scripts/score_individual.py"
 
@@ -47,6 +49,8 @@ rule score_summed:
         partners=partners_of,
         metrics=config["metrics"],
         earliest_start_s=config["evaluation_earliest_start_s"],
+        inputs=score_summed_signature,
+        code=job_code("score_summed"),
     script:
         "../workflow_scripts/score_summed.py"
 
@@ -76,6 +80,7 @@ rule evaluation_reports:
         devices=config["devices"],
         metrics=config["metrics"],
         earliest_start_s=config["evaluation_earliest_start_s"],
+        code=job_code("evaluation_reports"),
     script:
         "../workflow_scripts/evaluation_reports.py"
 
@@ -112,5 +117,6 @@ rule compare_systems:
         tables=compared_tables_of,
         reference_system=COMPARED[0],
         devices=config["devices"],
+        code=job_code("compare"),
     script:
         "../workflow_scripts/compare.py"

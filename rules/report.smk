@@ -20,6 +20,8 @@ rule validation_table:
         log_path("report", "{system}/{dataset}/validation"),
     conda:
         "../environment.yml"
+    params:
+        code=job_code("validation_table"),
     script:
         "../workflow_scripts/validation_table.py"
 
@@ -43,6 +45,9 @@ rule spectrogram:
         log_path("report", "{system}/{dataset}/spectrograms/{session}.{device}.{pid}"),
     conda:
         "../environment.yml"
+    params:
+        inputs=spectrogram_signature,
+        code=job_code("spectrogram"),
     script:
         "../workflow_scripts/spectrogram.py"
 
@@ -68,5 +73,7 @@ rule listen:
         "../environment.yml"
     params:
         earliest_start_s=config["evaluation_earliest_start_s"],
+        inputs=listen_signature,
+        code=job_code("listen"),
     script:
         "../workflow_scripts/listen.py"

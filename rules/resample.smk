@@ -23,6 +23,7 @@ rule resample_device:
         expected_rate=RAW_RATE,
         expected_channels=device_channels,
         source=raw_device_signature,
+        code=job_code("resample"),
     script:
         "../workflow_scripts/resample.py"
 
@@ -40,5 +41,6 @@ rule resample_enrolment:
         expected_rate=RAW_RATE,
         expected_channels=1,
         source=raw_enrolment_signature,
+        code=job_code("resample"),
     script:
         "../workflow_scripts/resample.py"

@@ -40,5 +40,7 @@ rule validate_submission:
     params:
         length_sources=length_sources_of,
         folder=submission_folder_of,
+        inputs=validation_signature,
+        code=job_code("validate"),
     script:
         "../workflow_scripts/validate.py"

@@ -20,12 +20,13 @@ QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the gold
 class Snakemake:
     """Runs the real workflow in its own working directory."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, snakefile: Path = REPO / "Snakefile") -> None:
         self.workdir = workdir
+        self.snakefile = snakefile  # another: a copy of the workflow, edited by a test
 
     def __call__(self, *args: str, env: dict | None = None, check: bool = True,
                  cores: int = 2) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+        command = [sys.executable, "-m", "snakemake", "--snakefile", str(self.snakefile),
                    "--directory", str(self.workdir), "--cores", str(cores),
                    f"--configfile={QUICK_SCORING}", *args]  # '=': a target after it is not a configfile
         result = subprocess.run(command, capture_output=True, text=True,

@@ -41,6 +41,7 @@ def normalise(line: str) -> str:
     """What differs from run to run in an observed line: mtimes, measured memory
     and time, pytest's numbered temporary folders."""
     line = re.sub(r"mtime \d+ ns", "mtime <ns> ns", line)
+    line = re.sub(r"demo [0-9a-f]{16}", "demo <hash>", line)  # the demo generator's code fingerprint
     line = re.sub(r"peak so far: \d+ MB", "peak so far: <n> MB", line)
     line = re.sub(r"no result after [\d.]+ minutes", "no result after <t> minutes", line)
     return re.sub(r"/tmp/pytest-of-[^/]+/pytest-\d+/[^/]+/", "<tmp>/", line)
@@ -212,6 +213,127 @@ def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, req
     resampled = sf.read(run.workdir / "work/resampled/16000/ha/dev/dev_02.ha.wav", dtype="int16")[0][:, 0]
     assert np.array_equal(out, resampled)
     assert np.abs(out).max() <= np.abs(audio).max() // 2 + 2
+
+
+# ---- code and inputs a job depends on (issue 20) -------------------------------
+
+WORKFLOW_PARTS = ("Snakefile", "config.yaml", "environment.yml", "rules", "workflow_scripts", "enhancement",
+                  "enhancement_plugins")
+
+
+def edited_workflow(finished: Snakemake, tmp_path: Path) -> Snakemake:
+    """The finished run, planned by a copy of the workflow a test may edit
+    (the repository's own package is never touched). The args yamls are the
+    repository's (a link): the enhance jobs name theirs as an input, by path."""
+    copy = tmp_path / "workflow"
+    copy.mkdir()
+    (copy / "enhance_args").symlink_to(REPO / "enhance_args")
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, copy / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, copy / part)
+    return Snakemake(finished.workdir, snakefile=copy / "Snakefile")
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+
+def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(finished, tmp_path, request):
+    """Issue 20: STOI scaled in the package re-scores every file and re-makes the
+    reports (and the listening pages, which import the evaluation package);
+    resampling and enhancing are not re-run. A comment is no change."""
+    copy = edited_workflow(finished, tmp_path)
+    perceptual = copy.snakefile.parent / "enhancement/evaluation/metrics/perceptual.py"
+    assert copy.planned_jobs() == {}
+    edit(perceptual, "    n = min(len(est), len(ref))\n", "    n = min(len(est), len(ref))  # the shorter\n")
+    edit(perceptual, '"""Classic (not extended) STOI', '"""The classic (not extended) STOI')
+    assert copy.planned_jobs() == {}
+    edit(perceptual, "extended=False))", "extended=False)) * 0.5")
+    result = copy("--dry-run")
+    observe("code: the scoring code edited after a run (re-scores)", request, output_of(result),
+            "Params have changed since last execution")
+    planned = copy.planned_jobs()
+    # listen reads segment lists through enhancement.evaluation, whose __init__ imports the metrics
+    assert set(planned) == {"score_individual", "score_summed", "evaluation_reports", "compare_systems", "listen",
+                            "all"}, planned
+    assert planned["score_individual"] == len(list((copy.workdir / "work/enhanced/passthrough/dev").glob("*.wav")))
+
+
+def test_changing_the_resampling_code_resamples_again(finished, tmp_path, request):
+    """passthrough asks for 16 kHz: its inputs go through enhancement/audio.py's resampling."""
+    copy = edited_workflow(finished, tmp_path)
+    audio = copy.snakefile.parent / "enhancement/audio.py"
+    edit(audio, 'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")',
+         'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32", quality="MQ")')
+    observe("code: the resampling code edited after a run (resamples again)", request,
+            output_of(copy("--dry-run")), "Params have changed since last execution")
+    planned = copy.planned_jobs()
+    resampled = copy.workdir / "work/resampled/16000"
+    assert planned["resample_device"] == len(list(resampled.glob("[ah]*/dev/*.wav"))), planned
+    assert planned["resample_enrolment"] == len(list(resampled.glob("participant/dev/*.wav"))), planned
+
+
+def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path, request):
+    """enhancement/report.py makes the report's tables and figures: scores stand."""
+    copy = edited_workflow(finished, tmp_path)
+    edit(copy.snakefile.parent / "enhancement/report.py", "# one precision per column: 3 decimals",
+         "# one precision per column (3 decimals")
+    assert copy.planned_jobs() == {}
+    edit(copy.snakefile.parent / "enhancement/report.py", "2 if (table[c].abs() >= 10).any() else 3",
+         "1 if (table[c].abs() >= 10).any() else 3")
+    observe("code: report-only code edited after a run (re-draws the report only)", request,
+            output_of(copy("--dry-run")), "Params have changed since last execution")
+    planned = copy.planned_jobs()
+    assert set(planned) == {"validation_table", "evaluation_reports", "compare_systems", "spectrogram", "listen",
+                            "all"}, planned
+
+
+def older_different_copy(path: Path, factor: float = 0.5) -> None:
+    """The file replaced by different audio dated an hour before it (cp -p of another take)."""
+    before = path.stat()
+    audio, rate = sf.read(path, dtype="float32")
+    sf.write(path, audio * factor, rate, subtype=sf.info(path).subtype)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600_000_000_000))
+
+
+def test_a_reference_replaced_by_an_older_file_is_scored_again(run, data, request):
+    """Issue 20: a reference replaced by an older, different file (cp -p, rsync -a,
+    tar x) re-scores the jobs that read it; nothing is enhanced again."""
+    config = ("--config", "report_spectrograms=1", "data_root=data", "devices=[ha]")
+    run(*config)
+    older_different_copy(data / "ref/dev/dev_02.ha.P302.wav")
+    result = run(*config, "--dry-run")
+    observe("evaluation: reference replaced by an older file (cp -p; re-scored)", request, output_of(result),
+            "Params have changed since last execution")
+    planned = run.planned_jobs(*config)
+    assert planned.get("score_individual") == 1 and planned.get("score_summed") == 1, planned
+    assert "enhance" not in planned and "resample_device" not in planned, planned
+
+
+def test_a_submission_file_replaced_by_an_older_copy_is_validated_and_scored_again(finished, request):
+    """Issue 20: scoring a folder made elsewhere (run_evaluation.py): one of its
+    files replaced by an older-dated, different one is validated and scored again."""
+    sub = finished.workdir / "sub"
+    sub.mkdir()
+    for wav in (finished.workdir / "work/enhanced/passthrough/dev").glob("*.ha.*.wav"):
+        shutil.copy2(wav, sub / wav.name)
+    config = ("--config", "submission_dir=sub", "enhancement_name=mine", "devices=[ha]")
+    finished(*config)
+    assert finished.planned_jobs(*config) == {}
+    older_different_copy(sub / "dev_02.ha.P301.wav")
+    result = finished(*config, "--dry-run")
+    observe("submission_dir: a file replaced by an older copy (cp -p; validated and scored again)", request,
+            output_of(result), "Params have changed since last execution")
+    planned = finished.planned_jobs(*config)
+    # every score waits for the folder's validation, so all its files are scored again
+    assert planned.get("validate_submission") == 1, planned
+    assert planned.get("score_individual") == len(list(sub.glob("*.wav"))) and planned.get("score_summed") == 1
 
 
 def test_tilde_in_data_root_and_work_dir_is_the_home_folder(run, data, tmp_path, request):

@@ -176,3 +176,46 @@ def compared_tables_of(wildcards):
         s: score_tables(s, wildcards.dataset)
         for s in systems_with_submission(wildcards.dataset)
     }
+
+
+# ---- inputs that exist when the run is planned (params: a change re-runs) -----
+# Snakemake re-runs a job whose input is newer than its output; a file replaced
+# by an older one (cp -p, rsync -a, tar x) is caught by these signatures.
+
+
+def signatures_of(paths):
+    """Size and mtime (file_signature) of those of the paths that exist."""
+    return [file_signature(p) for p in paths if IS_DEMO or Path(p).is_file()]
+
+
+def submission_signatures(system, paths):
+    """Submission files made elsewhere (submission_dir), which exist when the
+    run is planned; the workflow's own are outputs, newer than what they use."""
+    if not (SCORING_ONLY and system == SYSTEM):
+        return []
+    return [stat_signature(p) for p in paths if Path(p).is_file()]
+
+
+def score_file_signature(wildcards):
+    w = wildcards
+    return signatures_of(
+        [
+            reference_path(w.dataset, w.session, w.device, w.pid),
+            segments_path(w.dataset, w.session, w.device, w.pid),
+        ]
+    ) + submission_signatures(w.system, [submission_of(w)])
+
+
+def score_summed_signature(wildcards):
+    w = wildcards
+    paths = [
+        path
+        for pid in partners_of(wildcards)
+        for path in (
+            reference_path(w.dataset, w.session, w.device, pid),
+            segments_path(w.dataset, w.session, w.device, pid),
+        )
+    ]
+    return signatures_of(paths) + submission_signatures(
+        w.system, partner_submissions_of(wildcards)
+    )

@@ -35,3 +35,19 @@ def reference_if_scored(wildcards):
         return []
     path = reference_path(w.dataset, w.session, w.device, w.pid)
     return present_scoring_inputs([path], f"{w.session}.{w.device}.{w.pid}")
+
+
+def spectrogram_signature(wildcards):
+    """The raw recording, reference and (made elsewhere) submission a figure shows."""
+    w = wildcards
+    return signatures_of(
+        [raw_device_path(w.dataset, w.session, w.device)]
+        + reference_if_scored(wildcards)
+    ) + submission_signatures(w.system, [submission_of(wildcards)])
+
+
+def listen_signature(wildcards):
+    """The reference, segment list and (made elsewhere) submission a page plays."""
+    return signatures_of(
+        reference_if_scored(wildcards) + segments_if_scored(wildcards)
+    ) + submission_signatures(wildcards.system, [submission_of(wildcards)])

@@ -40,3 +40,12 @@ def length_sources_of(wildcards):
 def submission_folder_of(wildcards):
     """The folder that must hold the submission's files and no other .wav."""
     return str(Path(submission_path(SYSTEM, wildcards.dataset, "s", "d", "p")).parent)
+
+
+def validation_signature(wildcards):
+    """The files a validation reads that exist when the run is planned: the
+    recordings (or references) that set each file's length, and the files of a
+    submission made elsewhere (submission_dir)."""
+    return signatures_of(
+        dict.fromkeys(length_sources_of(wildcards))
+    ) + submission_signatures(SYSTEM, submission_files_of(wildcards))
