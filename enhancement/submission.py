@@ -51,12 +51,16 @@ def problems_of(expected: Expected) -> list[str]:
 def unexpected_wavs(folder: Path, expected: Iterable[Path]) -> list[Path]:
     """The .wav files in a submission folder that are not expected targets
     (left by a pid or session since corrected in the manifest, or put there
-    by hand): the evaluation would take them for part of the submission."""
-    wanted = {Path(p).resolve() for p in expected}
+    by hand): the evaluation would take them for part of the submission.
+    Compared by name, never through a symbolic link: a link named like no
+    target is an extra file whatever it points to (even a target)."""
+    wanted = {(Path(p).parent.resolve(), Path(p).name) for p in expected}
     if not folder.is_dir():
         return []
+    here = folder.resolve()
     return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() == ".wav" and p.is_file() and p.resolve() not in wanted)
+                  if p.suffix.lower() == ".wav" and (p.is_file() or p.is_symlink())
+                  and (here, p.name) not in wanted)
 
 
 def validate_submission(files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None) -> None:
