@@ -30,6 +30,7 @@ from enhancement.audio import (
     write_pcm16_atomically,
 )
 from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
+from enhancement.outputs import make_read_only
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
 from enhancement.supervise import run_supervised
@@ -206,6 +207,9 @@ def enhance_session_device(
         memory_hint=(f"Raise mem_mb under resources: in {system_args.path}, or for this run "
                      "--set-resources enhance:mem_mb=<MB>."),
     )
+    # read-only: an edit of a submission file (a hard link of one) must not change the
+    # system's output unnoticed (enhancement.outputs)
+    make_read_only(outputs.values())
 
 
 def write_partner_outputs(
