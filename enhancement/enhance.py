@@ -9,7 +9,9 @@ submission that only the evaluation would reject.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,10 +30,11 @@ from enhancement.audio import (
     write_pcm16_atomically,
 )
 from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
+from enhancement.outputs import make_read_only
 from enhancement.plugins import load_plugins, plugin_dirs
 from enhancement.registry import get_enhancement_class
 from enhancement.supervise import run_supervised
-from enhancement.system_args import ArgsError, SystemArgs, build_system, load_args
+from enhancement.system_args import LAUNCH_DIR_VARIABLE, ArgsError, SystemArgs, build_system, load_args
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +135,38 @@ def limit_threads(threads: int) -> None:
     log.info("torch uses %d thread(s)", torch.get_num_threads())
 
 
+def absolute(path: Path | str) -> Path:
+    """``path`` made absolute against the job's working directory (symbolic links
+    kept): the job's paths stay right whatever directory a system moves to."""
+    return Path(os.path.abspath(path))
+
+
+@contextlib.contextmanager
+def working_directory_kept(what: str) -> Iterator[None]:
+    """Put the working directory back after ``what`` (a system's import, build
+    or call) if it moved it (``os.chdir``), with a warning naming it."""
+    before = os.getcwd()
+    try:
+        yield
+    finally:
+        try:
+            now = os.getcwd()
+        except OSError:  # it moved into a folder that is gone since
+            now = "a folder deleted since"
+        if now != before:
+            log.warning("%s changed the working directory to %s; changed it back to %s (a system must "
+                        "not rely on the working directory: use absolute paths)", what, now, before)
+            os.chdir(before)
+
+
 def prepare_system(enhancement_name: str, args_yaml: Path | str,
                    plugin_folders: Sequence[Path | str] | None = None) -> tuple[Any, SystemArgs]:
     """Import plugins, find the class, check its args, build it: no audio read yet.
     ``plugin_folders`` are the folders the workflow resolved when it planned (so
     a job needs neither ``ECHIPLUGINS`` nor its planner's working directory);
     None: ``plugin_dirs()`` of this process."""
-    load_plugins(plugin_dirs() if plugin_folders is None else [Path(f) for f in plugin_folders])
+    with working_directory_kept(f"importing the plugins for {enhancement_name}"):
+        load_plugins(plugin_dirs() if plugin_folders is None else [Path(f) for f in plugin_folders])
     cls = get_enhancement_class(enhancement_name)
     system_args = load_args(Path(args_yaml))
     if system_args.name is not None and system_args.name != enhancement_name:
@@ -146,7 +174,8 @@ def prepare_system(enhancement_name: str, args_yaml: Path | str,
             f"args yaml {system_args.path} is for system {system_args.name!r}, "
             f"but enhancement_name is {enhancement_name!r}; pass matching enhance_args"
         )
-    return build_system(cls, system_args), system_args
+    with working_directory_kept(f"building {enhancement_name}"):
+        return build_system(cls, system_args), system_args
 
 
 def enhance_session_device(
@@ -163,11 +192,19 @@ def enhance_session_device(
     """Enhance every partner of one session-device and write their files, the
     work in a child process the job watches (enhancement.supervise): a system
     that hangs past its args yaml's `time_limit`, exits, or is killed for
-    memory ends the job with a message naming it and the target."""
-    system_args = load_args(Path(args_yaml))
+    memory ends the job with a message naming it and the target. Every path is
+    made absolute first: a system that changes the working directory moves no
+    file the job reads or writes."""
+    device_wav, raw_device_wav, args_yaml = absolute(device_wav), absolute(raw_device_wav), absolute(args_yaml)
+    enrolment_wavs = {pid: absolute(path) for pid, path in enrolment_wavs.items()}
+    outputs = {pid: absolute(path) for pid, path in outputs.items()}
+    system_args = load_args(args_yaml)
 
     def work(report: Callable[[str], None]) -> None:
         limit_threads(threads)
+        # The job runs inside work_dir; the system, in the folder Snakemake was started
+        # from, where relative paths among its args (a checkpoint) mean what they did.
+        os.chdir(os.environ.get(LAUNCH_DIR_VARIABLE) or os.getcwd())
         write_partner_outputs(target, device_wav, raw_device_wav, enrolment_wavs, outputs,
                               enhancement_name, args_yaml, report, plugin_folders)
 
@@ -178,6 +215,9 @@ def enhance_session_device(
         memory_hint=(f"Raise mem_mb under resources: in {system_args.path}, or for this run "
                      "--set-resources enhance:mem_mb=<MB>."),
     )
+    # read-only: an edit of a submission file (a hard link of one) must not change the
+    # system's output unnoticed (enhancement.outputs)
+    make_read_only(outputs.values())
 
 
 def write_partner_outputs(
@@ -256,7 +296,8 @@ def partner_outputs(
             enrolments[pid] = (torch.from_numpy(enrolment[:1]), enrol_fs)
         report(f"in {name}.process_partners for {target.label()}")
         try:
-            results = partners(device_audio, fs, enrolments, kwargs=context)
+            with working_directory_kept(f"{name}.process_partners for {target.label()}"):
+                results = partners(device_audio, fs, enrolments, kwargs=context)
         except (Exception, SystemExit) as exc:
             raise SystemFailed(f"{name}.process_partners failed for {target.label()}: "
                                f"{describe(exc)}") from exc
@@ -276,8 +317,9 @@ def partner_outputs(
         enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
         report(f"in {name}.process_session for {target.label(pid)}")
         try:
-            result = system.process_session(device_audio, fs, torch.from_numpy(enrolment[:1]),
-                                            enrol_fs, kwargs={**context, "pid": pid})
+            with working_directory_kept(f"{name}.process_session for {target.label(pid)}"):
+                result = system.process_session(device_audio, fs, torch.from_numpy(enrolment[:1]),
+                                                enrol_fs, kwargs={**context, "pid": pid})
         except (Exception, SystemExit) as exc:
             raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: "
                                f"{describe(exc)}") from exc

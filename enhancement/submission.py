@@ -12,6 +12,7 @@ import soundfile as sf
 
 from enhancement.audio import atomic_output, audio_info
 from enhancement.challenge import OUTPUT_RATE, expected_length
+from enhancement.outputs import forget_validated, record_validated
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +52,28 @@ def problems_of(expected: Expected) -> list[str]:
 def unexpected_wavs(folder: Path, expected: Iterable[Path]) -> list[Path]:
     """The .wav files in a submission folder that are not expected targets
     (left by a pid or session since corrected in the manifest, or put there
-    by hand): the evaluation would take them for part of the submission."""
-    wanted = {Path(p).resolve() for p in expected}
+    by hand): the evaluation would take them for part of the submission.
+    Compared by name, never through a symbolic link: a link named like no
+    target is an extra file whatever it points to (even a target)."""
+    wanted = {(Path(p).parent.resolve(), Path(p).name) for p in expected}
     if not folder.is_dir():
         return []
+    here = folder.resolve()
     return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() == ".wav" and p.is_file() and p.resolve() not in wanted)
+                  if p.suffix.lower() == ".wav" and (p.is_file() or p.is_symlink())
+                  and (here, p.name) not in wanted)
 
 
-def validate_submission(files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None) -> None:
+def validate_submission(files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None,
+                        record: Path | str | None = None) -> None:
     """Check every file, write a CSV summary (file, samples, status), and raise
     listing every bad file if any. ``folder`` (the summary's by default) must
-    hold no other .wav files: each one found is listed, and never deleted."""
+    hold no other .wav files: each one found is listed, and never deleted.
+    ``record``: where to record each valid file's size and time, which the
+    next plan compares (enhancement.outputs)."""
     files = list(files)
+    if record is not None:
+        forget_validated(record)
     rows, bad = [], []
     for expected in files:
         problems = problems_of(expected)
@@ -83,6 +93,9 @@ def validate_submission(files: Iterable[Expected], summary: Path | str, folder: 
         )
     if problems:
         raise SubmissionError("\n".join(problems))
+    # what was validated, for the next plan's check that it is still what stands there
+    if record is not None:
+        record_validated(record, [e.path for e in files])
     with atomic_output(summary) as tmp, open(tmp, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "samples", "status"])
@@ -92,7 +105,7 @@ def validate_submission(files: Iterable[Expected], summary: Path | str, folder: 
 
 def validate_submission_against_raw(
     submission_files: Iterable[Path | str], raw_recordings: Iterable[Path | str], summary: Path | str,
-    folder: Path | str | None = None,
+    folder: Path | str | None = None, record: Path | str | None = None,
 ) -> None:
     """Validate files whose exact lengths follow from their recordings: the raw
     device audio (at any rate), or a 16 kHz reference where there is no raw
@@ -104,4 +117,4 @@ def validate_submission_against_raw(
             info = audio_info(raw)
             frames[raw] = expected_length(info.frames, info.samplerate)
         expected.append(Expected(Path(path), frames[raw]))
-    validate_submission(expected, summary, folder)
+    validate_submission(expected, summary, folder, record)

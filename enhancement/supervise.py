@@ -8,6 +8,10 @@ doing; the parent watches the clock, the child's peak memory and the way it
 ended, and turns each ending into a message naming the system, the target
 and what to do. The parent also ends the child when it is itself asked to
 stop (SIGTERM from Snakemake or SLURM), and the child dies with the parent.
+The child leads a process group of its own: whatever processes the system
+starts (a ``multiprocessing`` worker, a ``subprocess.Popen`` it never waits
+for) are in it, and the parent ends the whole group when the work ends, so
+none outlives the job.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,38 @@ def _peak_mb(pid: int) -> float | None:
     return None
 
 
+def group_members(pgid: int) -> list[tuple[int, str]]:
+    """The live (not zombie) processes of process group ``pgid``, (pid, command
+    name), from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            name = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append((int(stat.parent.name), name))
+    return sorted(members)
+
+
+def end_process_group(pgid: int, what: str) -> None:
+    """SIGKILL every process left in the work's group (the child's own, made in
+    ``_child``), naming them in a warning: a plugin's workers must not outlive
+    the job, holding memory or a GPU and writing after it ended."""
+    members = group_members(pgid)
+    if not members:
+        return
+    others = [f"{pid} ({name})" for pid, name in members if pid != pgid]
+    if others:
+        log.warning("%s: %d process(es) the system started were still running when its work ended: %s; "
+                    "ended them (a system must wait for the processes it starts)", what, len(others),
+                    ", ".join(others))
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def _child(work: Callable[[Callable[[str], None]], None], conn) -> None:
+    os.setsid()  # a process group of its own, ended whole by the parent (end_process_group)
     _die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
@@ -142,6 +178,8 @@ def run_supervised(
     finally:
         signal.signal(signal.SIGTERM, previous)
         receive.close()
+        if child.pid is not None:
+            end_process_group(child.pid, what)
     code = child.exitcode
     if progress.done and code == 0:
         return

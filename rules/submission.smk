@@ -10,6 +10,8 @@ if not SCORING_ONLY:
     # A hard link (no copy of the audio), or a copy where the file system cannot
     # link; written under a temporary name and renamed into place. A shell job:
     # Snakemake would start a whole new Snakemake process for each `run:` job.
+    # It first removes the dataset's record of validated files: the workflow's
+    # own re-make is not an edit (enhancement/outputs.py).
     rule submission_file:
         input:
             partner_output_of,
@@ -21,11 +23,18 @@ if not SCORING_ONLY:
             ),
         conda:
             "../environment.yml"
+        params:
+            validated=validated_record_of,
         shell:
+            "rm -f {params.validated:q}; "
             'tmp="$(dirname {output:q})/.$(basename {output:q}).link.part"; rm -f "$tmp"; '
             '{{ ln {input:q} "$tmp" && echo "hard link:" {output:q} "<-" {input:q} || '
             '{{ cp {input:q} "$tmp" && echo "copy (no hard link):" {output:q} "<-" {input:q}; }}; }} > {log:q} 2>&1; '
             'mv -f "$tmp" {output:q}'
+
+    # A submission file edited or replaced since it was validated is refused
+    # here, before Snakemake's mtime comparison could take it for up to date.
+    refuse_changed_submission()
 
 
 rule validate_submission:
@@ -42,5 +51,6 @@ rule validate_submission:
         folder=submission_folder_of,
         inputs=validation_signature,
         code=job_code("validate"),
+        record=validated_record_of,
     script:
         "../workflow_scripts/validate.py"

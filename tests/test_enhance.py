@@ -1,4 +1,8 @@
+import contextlib
 import logging
+import re
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -267,3 +271,115 @@ def test_an_enrolment_too_short_is_named_before_any_system_runs(tmp_path):
     with pytest.raises(AudioError, match=r"B.wav is only 0.000 s long \(1 frame\(s\) at 48000 Hz\)"):
         enhance_session_device(**job, enhancement_name="passthrough", args_yaml=ARGS_DIR / "passthrough.yaml")
     assert not any(p.exists() for p in job["outputs"].values())
+
+
+def plugin_job(tmp_path, monkeypatch, name: str, code: str, args: str):
+    """A job of a plugin written by the test, found through ECHIPLUGINS."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / f"{name}.py").write_text(code)
+    (plugins / f"{name}.yaml").write_text(f"name: {name}\nargs: {args}\n")
+    monkeypatch.setenv("ECHIPLUGINS", str(plugins))
+    return make_job(tmp_path), plugins / f"{name}.yaml"
+
+
+WANDERER = '''
+import os
+from enhancement.registry import register_enhancement
+
+@register_enhancement("wanderer")
+class Wanderer:
+    def __init__(self, where: str) -> None:
+        self.where = where
+        os.chdir(where)
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        os.chdir(self.where)
+        return device_audio[0]
+'''
+
+
+def test_a_system_changing_the_working_directory_moves_no_file(tmp_path, monkeypatch, clean_registry):
+    """Relative paths, as Snakemake gives them: the job's files stay where the job was started."""
+    from enhancement.joblog import job_logging
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    job, args = plugin_job(tmp_path, monkeypatch, "wanderer", WANDERER, f"{{where: {elsewhere}}}")
+    monkeypatch.chdir(tmp_path)
+    relative = {key: (value.relative_to(tmp_path) if hasattr(value, "relative_to") else
+                      {k: v.relative_to(tmp_path) for k, v in value.items()} if isinstance(value, dict) else value)
+                for key, value in job.items()}
+    with job_logging("job.log"):
+        enhance_session_device(**relative, enhancement_name="wanderer", args_yaml=args.relative_to(tmp_path))
+    assert list(elsewhere.iterdir()) == []
+    channel0 = sf.read(tmp_path / "dev16.wav", dtype="int16")[0][:, 0]
+    for path in job["outputs"].values():
+        assert np.array_equal(sf.read(path, dtype="int16")[0], channel0)
+    log = (tmp_path / "job.log").read_text()
+    assert f"building wanderer changed the working directory to {elsewhere}; changed it back to {tmp_path}" in log
+    for pid in "ABC":
+        assert (f"wanderer.process_session for dataset dev, session s1, device aria, pid {pid} changed the "
+                f"working directory to {elsewhere}; changed it back to {tmp_path}") in log
+
+
+SPAWNER = '''
+import multiprocessing
+import subprocess
+import time
+from pathlib import Path
+
+from enhancement.registry import register_enhancement
+
+
+def nap():
+    time.sleep(600)
+
+
+@register_enhancement("spawner")
+class Spawner:
+    def __init__(self, pid_file: str, fail: bool) -> None:
+        self.pid_file = Path(pid_file)
+        self.fail = fail
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        worker = multiprocessing.get_context("fork").Process(target=nap, daemon=True)
+        worker.start()
+        helper = subprocess.Popen(["sleep", "600"])
+        with self.pid_file.open("a") as pids:
+            pids.write(f"{worker.pid} {helper.pid}\\n")
+        if self.fail:
+            raise RuntimeError("gave up")
+        return device_audio[0]
+'''
+
+
+def running(pid: int) -> bool:
+    """Is ``pid`` a live process (a zombie waiting for its reaper is not)?"""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["returns", "raises"])
+def test_processes_a_system_starts_end_with_the_job(tmp_path, monkeypatch, clean_registry, fail):
+    from enhancement.joblog import job_logging
+
+    pid_file = tmp_path / "pids.txt"
+    job, args = plugin_job(tmp_path, monkeypatch, "spawner", SPAWNER, f"{{pid_file: {pid_file}, fail: {fail}}}")
+    with job_logging(tmp_path / "job.log"), contextlib.ExitStack() as stack:
+        if fail:
+            stack.enter_context(pytest.raises(SystemFailed, match="RuntimeError: gave up"))
+        enhance_session_device(**job, enhancement_name="spawner", args_yaml=args)
+    pids = [int(p) for p in pid_file.read_text().split()]
+    assert len(pids) == (2 if fail else 6)
+    deadline = time.monotonic() + 10
+    while any(map(running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if running(pid)], "a process the system started outlived the job"
+    log = (tmp_path / "job.log").read_text()
+    assert re.search(rf"spawner on dataset dev, session s1, device aria: {len(pids)} process\(es\) the system "
+                     r"started were still running when its work ended: \d+ \(python[^)]*\), \d+ \(sleep\)", log)
+    if not fail:
+        assert all(p.exists() for p in job["outputs"].values())

@@ -1063,6 +1063,82 @@ def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, da
     assert not (folder / "validation.csv").exists()
 
 
+def file_states(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file under ``folder``: (size, mtime_ns, inode), to see that a dry run touches nothing."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+SUBMITTED = "work/enhanced/passthrough/dev/dev_02.aria.P302.wav"
+ITS_OUTPUT = "work/partners/passthrough/dev/dev_02.aria.partner1.wav"
+
+
+def test_a_submission_file_edited_in_place_is_refused_until_deleted(finished, request):
+    """The file is a hard link of the system's output (read-only; root writes anyway):
+    the edit is named at the next plan, and deleting both makes the system's output again."""
+    work = finished.workdir
+    submitted, output = work / SUBMITTED, work / ITS_OUTPUT
+    os.link(output, work / "link.part")  # the hard link the run made (the fixture's copy split it)
+    os.replace(work / "link.part", submitted)
+    assert submitted.stat().st_ino == output.stat().st_ino
+    assert not submitted.stat().st_mode & 0o222, "the system's output is left writable"
+    original = output.read_bytes()
+    with open(submitted, "r+b") as handle:  # the same size: only the time tells
+        handle.seek(1000)
+        handle.write(b"\x7f" * 4000)
+    assert output.read_bytes() != original
+    before = file_states(work / "work")
+    result = finished("--config", NO_SCORES, "--dry-run", check=False)
+    assert result.returncode != 0 and file_states(work / "work") == before
+    observe("submission: a submission file edited in place (the system's output with it)", request,
+            output_of(result), SUBMITTED, "now 2560044 bytes")
+    assert "1 submission file(s) of system passthrough changed after the workflow made and validated them" in \
+        output_of(result)
+    assert "Delete each file named (and, if you edited it in place, its enhance output under work/partners/)" in \
+        output_of(result)
+    submitted.unlink()
+    output.unlink()
+    finished("--config", NO_SCORES)
+    assert output.read_bytes() == original and submitted.read_bytes() == original
+    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+
+
+def test_a_submission_file_replaced_by_an_older_dated_file_is_refused_until_deleted(finished, request):
+    """cp -p / rsync -a / tar x: a 48 kHz float file dated between its making and its validation,
+    which Snakemake's mtimes take for up to date."""
+    work = finished.workdir
+    submitted, output = work / SUBMITTED, work / ITS_OUTPUT
+    validation = work / "work/enhanced/passthrough/dev/validation.csv"
+    original = output.read_bytes()
+    made, validated = submitted.stat().st_mtime_ns, validation.stat().st_mtime_ns
+    assert made < validated
+    submitted.unlink()
+    sf.write(submitted, np.zeros(48000, np.float32), 48000, subtype="FLOAT")
+    os.utime(submitted, ns=((made + validated) // 2,) * 2)
+    before = file_states(work / "work")
+    result = finished("--config", NO_SCORES, "--dry-run", check=False)
+    assert result.returncode != 0 and file_states(work / "work") == before
+    observe("submission: a submission file replaced by an older-dated file (cp -p)", request,
+            output_of(result), SUBMITTED, "now 192080 bytes")
+    submitted.unlink()
+    finished("--config", NO_SCORES)
+    assert submitted.read_bytes() == original and output.read_bytes() == original
+    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+
+
+def test_the_workflows_own_remake_of_a_submission_file_is_no_edit(finished):
+    """A submission file re-made, its validation not yet run again (a run of that file only,
+    or one interrupted between the two): the next run validates it, it does not refuse it."""
+    work = finished.workdir
+    (work / SUBMITTED).unlink()
+    finished(SUBMITTED, "--config", NO_SCORES)
+    assert (work / SUBMITTED).stat().st_mtime_ns > (work / "work/enhanced/passthrough/dev/validation.csv").stat().st_mtime_ns
+    planned = finished.planned_jobs("--config", NO_SCORES)  # a refusal would fail here
+    assert planned["validate_submission"] == 1 and "submission_file" not in planned and "enhance" not in planned
+    finished("--config", NO_SCORES)
+    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+
+
 # ---- the table in tests/README.md -------------------------------------------
 
 

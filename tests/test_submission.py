@@ -67,3 +67,32 @@ def test_bad_and_unexpected_files_are_listed_together(tmp_path):
     with pytest.raises(SubmissionError, match=r"(?s)1 of 1 submission files are invalid.*a.wav: 1599 samples"
                                               r".*1 .wav file\(s\) in .* are not targets.*b.wav"):
         validate_submission(files, tmp_path / "validation.csv")
+
+
+def test_an_extra_wav_that_is_a_symbolic_link_is_refused_like_a_copy(tmp_path):
+    """P999.wav -> a target: still a file the evaluation would take for a submission file."""
+    files = [Expected(write(tmp_path / f"s.aria.P{i}.wav", 1600), 1600) for i in range(3)]
+    (tmp_path / "s.aria.P999.wav").symlink_to(tmp_path / "s.aria.P0.wav")
+    (tmp_path / "s.aria.P998.wav").symlink_to("s.aria.P1.wav")  # relative target
+    (tmp_path / "dangling.wav").symlink_to(tmp_path / "nowhere.wav")
+    with pytest.raises(SubmissionError) as err:
+        validate_submission(files, tmp_path / "validation.csv")
+    message = str(err.value)
+    assert message.startswith(f"3 .wav file(s) in {tmp_path} are not targets of the manifest")
+    for name in ("dangling.wav", "s.aria.P998.wav", "s.aria.P999.wav"):
+        assert f"  {tmp_path / name}" in message
+    assert not (tmp_path / "validation.csv").exists()
+
+
+def test_submission_files_that_are_symbolic_links_are_targets(tmp_path):
+    """A folder of links made by another tool (scored with submission_dir) is no extra."""
+    store = tmp_path / "store"
+    store.mkdir()
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    files = []
+    for i in range(3):
+        (folder / f"s.aria.P{i}.wav").symlink_to(write(store / f"s.aria.P{i}.wav", 1600))
+        files.append(Expected(folder / f"s.aria.P{i}.wav", 1600))
+    validate_submission(files, tmp_path / "validation.csv", folder)
+    assert (tmp_path / "validation.csv").exists()

@@ -5,4 +5,5 @@ from enhancement.submission import validate_submission_against_raw
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):
-    validate_submission_against_raw(job.input, job.params.length_sources, job.output[0], job.params.folder)
+    validate_submission_against_raw(job.input, job.params.length_sources, job.output[0], job.params.folder,
+                                    job.params.record or None)

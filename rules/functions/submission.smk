@@ -49,3 +49,39 @@ def validation_signature(wildcards):
     return signatures_of(
         dict.fromkeys(length_sources_of(wildcards))
     ) + submission_signatures(SYSTEM, submission_files_of(wildcards))
+
+
+# ---- the submission as made and validated (enhancement/outputs.py) -----------
+
+from enhancement.outputs import SubmissionChanged, check_submission_unchanged
+
+
+def validated_record_path(dataset):
+    """The record of the files the dataset's validation saw (size, time):
+    beside the system's outputs, not in the folder handed in."""
+    return f"partners/{SYSTEM}/{dataset}/submission.validated.json"
+
+
+def validated_record_of(wildcards):
+    """The validation record, for the rules; none scoring a folder made elsewhere."""
+    return "" if SCORING_ONLY else validated_record_path(wildcards.dataset)
+
+
+def refuse_changed_submission():
+    """At plan time, stat calls only: stop while a submission file differs
+    from what the workflow made and validated (Snakemake, going by mtimes,
+    could take an older-dated replacement for up to date)."""
+    validated = [
+        (
+            validated_record_path(dataset),
+            [
+                submission_path(SYSTEM, t.dataset, t.session, t.device, t.pid)
+                for t in targets_in(dataset)
+            ],
+        )
+        for dataset in config["datasets"]
+    ]
+    try:
+        check_submission_unchanged(validated, SYSTEM)
+    except SubmissionChanged as exc:
+        raise WorkflowError(str(exc)) from None
