@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -217,7 +218,8 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     sf.write(reference, x, 16000, subtype="FLOAT")
     failed = run_evaluation()
     assert failed.returncode != 0
-    assert (f"{reference}: reference of eval_01.aria.P3 holds 1 NaN or Inf samples (the first at frame 25000, "
+    # a job names files as it sees them: from work_dir
+    assert (f"{os.path.relpath(reference, tmp_path / 'work')}: reference of eval_01.aria.P3 holds 1 NaN or Inf samples (the first at frame 25000, "
             "1.562 s in)") in failed.stdout + failed.stderr
 
 
@@ -233,8 +235,8 @@ def test_an_empty_reference_is_named_and_not_scored_like_a_missing_one(finished,
     result = finished()
     text = result.stdout + result.stderr
     says = "is empty (0 bytes)" if empty == "0 bytes" else "has no audio (0 frames)"
-    assert f"{stem} is not scored: demo_data/ref/dev/{stem}.wav {says}" in text
-    assert f"dev_03.aria summed is not scored: demo_data/ref/dev/{stem}.wav {says}" in text
+    assert f"{stem} is not scored: ../demo_data/ref/dev/{stem}.wav {says}" in text  # from work_dir
+    assert f"dev_03.aria summed is not scored: ../demo_data/ref/dev/{stem}.wav {says}" in text
     rows = segments(finished.workdir, "passthrough", "aria")
     assert "P305" not in set(rows.pid) and "P304" in set(rows.pid)
     assert device_report(finished.workdir, "passthrough", "aria")["pesq"]["count"] > 0

@@ -84,4 +84,8 @@ def refuse_changed_submission():
     try:
         check_submission_unchanged(validated, SYSTEM)
     except SubmissionChanged as exc:
-        raise WorkflowError(str(exc)) from None
+        message = str(exc)
+        for _, files in validated:  # named from the launch folder
+            for path in files:
+                message = message.replace(f"  {path} (", f"  {as_given(path)} (")
+        raise WorkflowError(message) from None
