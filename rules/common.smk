@@ -93,11 +93,15 @@ def config_folder(key):
 # `enter_work_dir`), and the rules name every path relative to it: the records
 # Snakemake keeps of each output do not depend on the launch folder, and a
 # project folder copied or moved whole keeps its history.
-LAUNCH_DIR = Path.cwd()
 # Relative paths in an args yaml (a model's checkpoint) are relative to this
 # folder too: the enhance job builds the system there (enhancement/enhance.py).
-# An environment variable, not a param: it does not change what a job makes.
-os.environ[LAUNCH_DIR_VARIABLE] = str(LAUNCH_DIR)
+# An environment variable, not a param: it does not change what a job makes. A
+# job's own Snakemake (a cluster job) may start elsewhere (srun starts it inside
+# work_dir): it takes the folder of the Snakemake that planned it.
+if workflow.is_main_process or not os.environ.get(LAUNCH_DIR_VARIABLE):
+    os.environ[LAUNCH_DIR_VARIABLE] = os.getcwd()
+LAUNCH_DIR = Path(os.environ[LAUNCH_DIR_VARIABLE])
+os.chdir(LAUNCH_DIR)
 WORK = os.path.abspath(config_folder("work_dir"))
 
 
@@ -145,7 +149,7 @@ SUBMISSION_DIR = (
 SCORING_ONLY = SUBMISSION_DIR is not None
 # the code fingerprints' parsed files, kept between plans (enhancement/job_code.py)
 use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
-if SCORING_ONLY and not Path(WORK, SUBMISSION_DIR).is_dir():
+if SCORING_ONLY and not Path(config_folder("submission_dir")).is_dir():
     raise WorkflowError(
         f"submission_dir {config['submission_dir']} is not a folder: give the folder holding the "
         "<session>.<device>.<pid>.wav files to score"

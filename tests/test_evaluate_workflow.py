@@ -112,13 +112,13 @@ def test_report_has_every_table_and_figure(compared):
     results = json.loads(re.search(r'<script id="results">\s*var results = (.*);\s*</script>', text).group(1))
     categories = json.loads(re.search(r'<script id="categories">\s*var categories = (.*);\s*</script>', text)
                             .group(1))
-    expected = {
-        "work/report/example/dev/validation.html",
-        "work/report/comparison.dev.html",
-        "work/report/distributions.dev.png",
-        *(f"work/report/example/dev/spectrograms/{stem}.png" for stem in STEMS),
-        *(f"work/report/example/dev/listen/{stem}.html" for stem in STEMS),
-        *(f"work/report/{s}/dev/official.html" for s in ("passthrough", "example")),
+    expected = {  # named from work_dir, where Snakemake runs
+        "report/example/dev/validation.html",
+        "report/comparison.dev.html",
+        "report/distributions.dev.png",
+        *(f"report/example/dev/spectrograms/{stem}.png" for stem in STEMS),
+        *(f"report/example/dev/listen/{stem}.html" for stem in STEMS),
+        *(f"report/{s}/dev/official.html" for s in ("passthrough", "example")),
     }
     assert set(results) == expected
     assert set(categories) == {"Submission", "Scores", "Comparison", "Spectrograms", "Listen"}
@@ -126,10 +126,10 @@ def test_report_has_every_table_and_figure(compared):
         assert entry["caption"].strip(), f"{path} has no caption"
         mime = {".png": "image/png", ".html": "text/html"}[Path(path).suffix]
         assert entry["mime_type"] == mime and entry["data_uri"].startswith(f"data:{mime}")
-    assert "passthrough, example" in results["work/report/comparison.dev.html"]["caption"]
+    assert "passthrough, example" in results["report/comparison.dev.html"]["caption"]
     assert "official evaluation" in text  # the workflow description
     # the audio players: the output and the reference, from the first counted segment, embedded
-    listen = results["work/report/example/dev/listen/dev_02.aria.P302.html"]
+    listen = results["report/example/dev/listen/dev_02.aria.P302.html"]
     import base64
     page = base64.b64decode(listen["data_uri"].split(",", 1)[1]).decode()
     assert page.count("<audio controls") == 2 and page.count('src="data:audio/wav;base64,') == 2

@@ -313,9 +313,9 @@ def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missi
     failed = snakemake(workdir, *args, env={**env, "ECHI_TEST_FAIL": "dev_03.aria"}, check=False)
     text = failed.stdout + failed.stderr
     assert failed.returncode != 0
-    log = f"work/logs/enhance/{NAME}/dev/dev_03.aria.log"
+    log = f"logs/enhance/{NAME}/dev/dev_03.aria.log"  # named from work_dir, where Snakemake runs
     assert f"log: {log}" in text
-    assert "planned failure of this job" in (workdir / log).read_text()
+    assert "planned failure of this job" in (workdir / "work" / log).read_text()
     states = {(rule_of(j), wildcards_of(j)): j["JobState"] for j in jobs_of(cluster, failed)}
     # the profile keeps going: the other enhance job still ran
     assert states == {("enhance", "dev_dev_02_aria"): "COMPLETED", ("enhance", "dev_dev_03_aria"): "FAILED"}
