@@ -9,7 +9,36 @@ from enhancement.plugins import REPO_ROOT
 def test_overrides_become_config_and_the_rest_goes_to_snakemake():
     command = snakemake_command(["enhancement_name=example", "enhance_args=example", "--", "-n"])
     assert command[:5] == [sys.executable, "-m", "snakemake", "--snakefile", str(REPO_ROOT / "Snakefile")]
-    assert command[5:] == ["--cores", "all", "--config", "enhancement_name=example", "enhance_args=example", "-n"]
+    assert command[5:] == ["--cores", "all", "-n", "--config", "enhancement_name=example", "enhance_args=example"]
+
+
+@pytest.mark.parametrize("after", [["compare"], ["resample", "--dry-run"], ["--forcerun", "enhance", "--", "all"]])
+def test_targets_after_the_separator_stay_targets(after):
+    """`-- compare` was swallowed by --config (a traceback): Snakemake's own parser says what it sees."""
+    from snakemake.cli import get_argument_parser
+
+    command = snakemake_command(["enhancement_name=example", "--", *after])
+    parsed = get_argument_parser().parse_args(command[5:])
+    targets = [w for w in after if not w.startswith("-") and w != "enhance"]
+    assert sorted(parsed.targets) == sorted(targets)
+    assert parsed.config == ["enhancement_name=example"]
+
+
+@pytest.mark.parametrize("program", ["run_enhancement.py", "run_evaluation.py"])
+def test_help_lists_every_config_key_with_its_default(program):
+    import subprocess
+
+    import yaml
+
+    result = subprocess.run([sys.executable, str(REPO_ROOT / program), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: python {program}")
+    schema = yaml.safe_load((REPO_ROOT / "enhancement/config.schema.yaml").read_text())
+    listed = [line.split(" = ")[0].strip() for line in result.stdout.splitlines() if line.startswith("  ") and " = " in line
+              and not line.startswith("      ")]
+    assert listed == list(schema["properties"])
+    assert "  metrics = full\n" in result.stdout and "  compare_systems = [passthrough, example, baseline]" in result.stdout
+    assert "snakemake" not in result.stderr  # nothing was run
 
 
 def test_user_cores_are_kept():
@@ -25,7 +54,8 @@ def test_evaluation_words_and_upstream_spellings_become_config_keys():
     from enhancement.cli import evaluation_command
 
     ours = evaluation_command(["data_root=D", "submission_dir=S", "system=mine", "--", "-n"])
-    assert ours[ours.index("--config") + 1:] == ["data_root=D", "submission_dir=S", "enhancement_name=mine", "-n"]
+    assert ours[ours.index("--config") - 1:] == ["-n", "--config", "data_root=D", "submission_dir=S",
+                                                 "enhancement_name=mine"]
     upstream = evaluation_command(["paths.enhancement_output_dir=S", "shared.exp_name=mine"])
     assert upstream[upstream.index("--config") + 1:] == ["submission_dir=S", "enhancement_name=mine"]
     with pytest.raises(UsageError, match="submission_dir=<folder> system=<name>"):
