@@ -781,45 +781,32 @@ def test_kill_9_at_any_moment_then_rerun_gives_identical_outputs(delay, workdir,
     assert_final_outputs_sound(workdir)
 
 
-def test_second_snakemake_on_the_same_work_dir_is_locked_out(workdir, stall, request):
+def test_a_second_snakemake_on_the_same_work_dir_is_locked_out_wherever_it_starts(workdir, stall, request, tmp_path):
+    """While one run holds work_dir, a second one stops, naming the folder: started
+    in the same folder, and started elsewhere on the same work_dir (absolute paths),
+    since the lock lives in work_dir."""
     folder, flag = stall
     flag.write_text("")
     env = {"ECHIPLUGINS": str(folder)}
     proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # (--rerun-incomplete: else the running job's outputs, marked incomplete, are reported first)
+    second = ("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall")
     try:
         wait_for(flag.with_suffix(".hanging"), proc)
-        # (--rerun-incomplete: else the running job's outputs, marked incomplete, are reported first)
-        second = Snakemake(workdir)("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall",
-                                    env=env, check=False)
-        assert second.returncode != 0
-        observe("concurrency: second snakemake on the same work_dir", request, output_of(second),
+        here = Snakemake(workdir)(*second, env=env, check=False)
+        there = Snakemake(elsewhere)(*second, f"data_root={workdir / 'demo_data'}", f"work_dir={workdir / 'work'}",
+                                     env=env, check=False)
+        assert here.returncode != 0 and there.returncode != 0
+        observe("concurrency: second snakemake on the same work_dir", request, output_of(here),
                 "Directory cannot be locked")
-        assert "snakemake --unlock" in (REPO / "README.md").read_text()
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    assert_final_outputs_sound(workdir)
-
-
-def test_a_run_started_in_another_folder_on_the_same_work_dir_is_locked_out(workdir, stall, request, tmp_path):
-    """The lock lives in work_dir: a run started elsewhere on the same work_dir
-    (absolute paths) stops, naming the folder, while the first one runs."""
-    folder, flag = stall
-    flag.write_text("")
-    env = {"ECHIPLUGINS": str(folder)}
-    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
-    try:
-        wait_for(flag.with_suffix(".hanging"), proc)
-        elsewhere = tmp_path / "elsewhere"
-        elsewhere.mkdir()
-        second = Snakemake(elsewhere)("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall",
-                                      f"data_root={workdir / 'demo_data'}", f"work_dir={workdir / 'work'}",
-                                      env=env, check=False)
-        assert second.returncode != 0
         observe("concurrency: second snakemake on the same work_dir, started in another folder", request,
-                output_of(second), "Directory cannot be locked")
-        assert f"the following directory:\n{workdir / 'work'}\n" in output_of(second)
-        assert not (elsewhere / ".snakemake" / "locks").exists() or not any((elsewhere / ".snakemake" / "locks").iterdir())
+                output_of(there), "Directory cannot be locked")
+        assert f"the following directory:\n{workdir / 'work'}\n" in output_of(there)
+        locks = elsewhere / ".snakemake" / "locks"
+        assert not locks.exists() or not any(locks.iterdir())
+        assert "snakemake --unlock" in (REPO / "README.md").read_text()
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
