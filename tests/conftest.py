@@ -17,6 +17,21 @@ SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
 QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
 
 
+# A user's plugin as the seed document writes one: a gain on channel 0, its name a
+# format field (tests register it under several names).
+GAIN_PLUGIN = """
+from enhancement.registry import register_enhancement
+
+@register_enhancement("{name}")
+class Plugin:
+    def __init__(self, gain: float) -> None:
+        self.gain = gain
+
+    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+        return device_audio[0] * self.gain
+"""
+
+
 class Snakemake:
     """Runs the real workflow in its own working directory."""
 

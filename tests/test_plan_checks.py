@@ -3,10 +3,10 @@ plans (``--dry-run`` included), once, before any file is written."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import GAIN_PLUGIN
 
 from enhancement.plan_checks import (
     PlanError,
@@ -18,24 +18,11 @@ from enhancement.plan_checks import (
 from enhancement.plugins import BUILTIN_PLUGIN_DIR, PluginError, plugin_dirs
 from enhancement.system_args import load_args
 
-GAIN_PLUGIN = '''
-from enhancement.registry import register_enhancement
-
-
-@register_enhancement("gain")
-class Gain:
-    def __init__(self, gain: float) -> None:
-        self.gain = gain
-
-    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
-        return device_audio[0] * self.gain
-'''
-
 
 def gain_folder(parent: Path) -> Path:
     folder = parent / "my_plugins"
     folder.mkdir(parents=True)
-    (folder / "gain.py").write_text(textwrap.dedent(GAIN_PLUGIN))
+    (folder / "gain.py").write_text(GAIN_PLUGIN.format(name="gain"))
     (folder / "gain.yaml").write_text("name: gain\nargs: {gain: 0.5}\n")
     return folder
 

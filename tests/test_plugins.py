@@ -3,21 +3,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import GAIN_PLUGIN
 
 from enhancement.plugins import BUILTIN_PLUGIN_DIR, PluginError, load_plugins, plugin_dirs
 from enhancement.registry import enhancement_options, enhancement_sources
-
-PLUGIN = """
-from enhancement.registry import register_enhancement
-
-@register_enhancement("{name}")
-class Plugin:
-    def __init__(self, gain: float) -> None:
-        self.gain = gain
-
-    def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
-        return device_audio[0] * self.gain
-"""
 
 
 def make_folder(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -46,10 +35,10 @@ def test_missing_env_folder_is_an_error(tmp_path):
 def test_plugins_import_from_any_spelling_of_the_folder(tmp_path, clean_registry, spelling, monkeypatch):
     name = f"plugin_{spelling}"
     folder = make_folder(tmp_path, {
-        "single.py": PLUGIN.format(name=name),
+        "single.py": GAIN_PLUGIN.format(name=name),
         # a package plugin using a relative import
         "pkg/__init__.py": "from .impl import Impl\n",
-        "pkg/impl.py": PLUGIN.format(name=name + "_pkg").replace("class Plugin", "class Impl"),
+        "pkg/impl.py": GAIN_PLUGIN.format(name=name + "_pkg").replace("class Plugin", "class Impl"),
         "_private.py": "raise RuntimeError('must not be imported')\n",
     })
     monkeypatch.chdir(tmp_path)
@@ -74,7 +63,7 @@ def test_import_error_names_file_and_line(tmp_path, clean_registry):
 
 
 def test_duplicate_names_across_plugins(tmp_path, clean_registry):
-    folder = make_folder(tmp_path, {"one.py": PLUGIN.format(name="dup"), "two.py": PLUGIN.format(name="dup")})
+    folder = make_folder(tmp_path, {"one.py": GAIN_PLUGIN.format(name="dup"), "two.py": GAIN_PLUGIN.format(name="dup")})
     with pytest.raises(PluginError, match=r"two.py.*registered twice.*one.py.*two.py"):
         load_plugins([folder])
 
