@@ -117,6 +117,12 @@ def as_given(path):
     return os.path.relpath(real, os.path.realpath(LAUNCH_DIR))
 
 
+# The Snakemake that plans a run checks the inputs and works out the code
+# fingerprints; a cluster job's own Snakemake, which runs the one job it is given
+# (--force: no rerun decision, no metadata written), repeats none of it.
+PLANNER = workflow.is_main_process
+NOT_PLANNED_HERE = "(worked out by the planning Snakemake)"
+
 DEMO_ROOT = from_work_dir("demo_data")
 DATA_ROOT = from_work_dir(config_folder("data_root"))
 IS_DEMO = DATA_ROOT == DEMO_ROOT
@@ -148,7 +154,8 @@ SUBMISSION_DIR = (
 )
 SCORING_ONLY = SUBMISSION_DIR is not None
 # the code fingerprints' parsed files, kept between plans (enhancement/job_code.py)
-use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
+if PLANNER:
+    use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
 if SCORING_ONLY and not Path(config_folder("submission_dir")).is_dir():
     raise WorkflowError(
         f"submission_dir {config['submission_dir']} is not a folder: give the folder holding the "
@@ -174,14 +181,19 @@ try:
     )
     SYSTEM_ARGS = load_args(ARGS_YAML)
     # a change to the system's code re-runs its enhance jobs (a parameter of theirs)
-    SYSTEM_CODE = code_fingerprint(system_code_files(SYSTEM, PLUGIN_DIRS))
-    if SYSTEM == "baseline" and not SCORING_ONLY:
+    SYSTEM_CODE = (
+        code_fingerprint(system_code_files(SYSTEM, PLUGIN_DIRS))
+        if PLANNER
+        else NOT_PLANNED_HERE
+    )
+    if PLANNER and SYSTEM == "baseline" and not SCORING_ONLY:
         check_baseline_files(SYSTEM_ARGS, config["devices"])
 except (ArgsError, PluginError, PlanError) as exc:
     raise WorkflowError(str(exc)) from None
 RATE = SYSTEM_ARGS.sample_rate
 # after every folder name is checked: a refused one leaves nothing behind
-check_writable(WORK)
+if PLANNER:
+    check_writable(WORK)
 
 
 def work_relative(target):
@@ -407,7 +419,9 @@ def stat_signature(path):
     return f"{stat.st_size} bytes, mtime {stat.st_mtime_ns} ns"
 
 
-DEMO_CODE = code_fingerprint([Path(enhancement.demo.__file__)])
+DEMO_CODE = (
+    code_fingerprint([Path(enhancement.demo.__file__)]) if PLANNER else NOT_PLANNED_HERE
+)
 
 
 # ---- inputs that must exist before anything runs -------------------------------
@@ -433,7 +447,7 @@ def missing_raw_inputs():
     ]
 
 
-if not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inputs()):
+if PLANNER and not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inputs()):
     raise WorkflowError(
         f"{len(MISSING)} input file(s) named by the manifest are missing under data_root "
         f"{config['data_root']}:\n"
@@ -451,6 +465,8 @@ def job_code(script):
     fingerprint of the script and of the package code it imports (see
     enhancement/job_code.py), worked out once when the workflow is read. A
     change re-runs those jobs (Snakemake's params rerun trigger)."""
+    if not PLANNER:
+        return NOT_PLANNED_HERE
     return job_code_fingerprint(
         Path(workflow.basedir, "workflow_scripts", f"{script}.py")
     )

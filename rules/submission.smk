@@ -34,7 +34,8 @@ if not SCORING_ONLY:
 
     # A submission file edited or replaced since it was validated is refused
     # here, before Snakemake's mtime comparison could take it for up to date.
-    refuse_changed_submission()
+    if PLANNER:
+        refuse_changed_submission()
 
 
 rule validate_submission:

@@ -273,6 +273,24 @@ def test_set_resources_on_the_command_line_and_in_a_profile_reach_the_enhance_ru
     assert all("mem_mb=1000," in r for r in by_profile["resample_device"])
 
 
+def test_a_cluster_jobs_own_snakemake_repeats_no_plan_time_work(tmp_path, demo_data):
+    """A cluster job re-reads the workflow to run the one job it is given: the
+    checks of every raw input and the code fingerprints are the planner's, not
+    repeated there (on a shared file system, per job). The planner refuses a data
+    root with a recording missing; the job's Snakemake, as the executor starts it
+    (--mode remote --target-jobs ... --force), runs its job there all the same."""
+    root = tmp_path / "run"
+    shutil.copytree(demo_data, root / "data")
+    (root / "data/aria/dev/dev_03.aria.wav").unlink()
+    planner = snakemake(root, "--dry-run", "--config", "data_root=data", check=False)
+    assert planner.returncode != 0
+    assert "1 input file(s) named by the manifest are missing" in planner.stdout + planner.stderr
+    snakemake(root, "--cores", "1", "--mode", "remote", "--force", "--nolock", "--target-jobs",
+              "resample_enrolment:rate=16000,dataset=dev,pid=P301", "--config", "data_root=data")
+    assert (root / "work/resampled/16000/participant/dev/P301.wav").is_file()
+    assert not (root / "work/.snakemake/echi-code-cache.json").exists()  # no fingerprint worked out
+
+
 # ---- on the cluster ----------------------------------------------------------------
 
 
