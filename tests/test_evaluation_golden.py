@@ -1,6 +1,6 @@
 """The official ECHI numbers: every value of every golden report file, and the same segments.
 
-Against ``../shared/eval_fixture`` (``ECHI_SHARED`` overrides ``../shared``): a
+Against ``tests/data/eval_fixture`` (its README.md says what it holds): a
 two-session dev set whose ``golden/`` and ``golden_no_30s/`` folders hold what
 the official evaluation code wrote. The submission is scored once with the
 30-s rule off; the reports are written from those rows with the rule off and on.
@@ -14,18 +14,14 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SHARED
+from conftest import REPO
 
 from enhancement.evaluation import evaluate_folder, read_table, write_reports
 from enhancement.evaluation.metrics import metric_keys, resolve_metrics
 
-FIXTURE = SHARED / "eval_fixture"
+FIXTURE = REPO / "tests" / "data" / "eval_fixture"
 
-pytestmark = [
-    pytest.mark.slow,  # the full metric set on the whole fixture
-    pytest.mark.skipif(not (FIXTURE / "golden").is_dir(),
-                       reason=f"evaluation fixture not found at {FIXTURE} (set ECHI_SHARED to the shared folder)"),
-]
+pytestmark = pytest.mark.slow  # the full metric set on the whole fixture
 
 ABS_DB = {"si_snr", "ci_sdr", "sdr", "sar"}
 
@@ -84,7 +80,19 @@ def reports(scored, tmp_path_factory) -> dict[str, Path]:
 
 
 def _gold_files(name: str) -> list[Path]:
-    return sorted((FIXTURE / name).glob("report.*.json")) if (FIXTURE / name).is_dir() else []
+    return sorted((FIXTURE / name).glob("report.*.json"))
+
+
+def test_the_inputs_are_those_the_golden_files_belong_to():
+    """The official numbers hold for these exact files (fixture.json's sha256 of each)."""
+    import hashlib
+
+    recorded = json.loads((FIXTURE / "fixture.json").read_text())["sha256"]
+    inputs = sorted(str(p.relative_to(FIXTURE)) for part in ("metadata", "ref", "submission")
+                    for p in (FIXTURE / part).rglob("*") if p.is_file())
+    assert inputs == sorted(recorded)
+    changed = [name for name in inputs if hashlib.sha256((FIXTURE / name).read_bytes()).hexdigest() != recorded[name]]
+    assert not changed, changed
 
 
 @pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
