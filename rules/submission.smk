@@ -36,6 +36,10 @@ if not SCORING_ONLY:
     # here, before Snakemake's mtime comparison could take it for up to date.
     refuse_changed_submission()
 
+    # A link: too small a job for a cluster queue (as the Snakefile's localrules).
+    localrules:
+        submission_file,
+
 
 rule validate_submission:
     input:

@@ -206,6 +206,7 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     report = json.loads((tmp_path / "work/evaluation/small/eval/report.eval.aria.individual._._.json").read_text())
     assert report["stoi"]["count"] == 6 and report["stoi"]["min"] > 0.99
     assert "not scored" not in result.stdout + result.stderr
+    assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
 
     told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
     assert told.returncode == 0, told.stderr[-3000:]

@@ -175,6 +175,8 @@ def test_run_evaluation_scores_the_fixture_folder_as_the_official_code(tmp_path)
          "--", "--directory", str(tmp_path), "--cores", "2"],
         capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # every rule the Snakefile's localrules names exists when scoring a folder (no submission_file)
+    assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
     out = tmp_path / "work/evaluation/fixture/dev"
     with open(out / "validation.csv", newline="") as f:
         validation = list(csv.DictReader(f))
