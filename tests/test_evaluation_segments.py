@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 
 import numpy as np
@@ -129,6 +130,44 @@ def _row(session, pid, start, status="scored", reason="", **metrics):
     return {"key": f"{session}.aria.{pid}.000.{start}_{start + 16000}.wav", "session": session,
             "device": "aria", "pid": pid, "segment_type": "individual", "index": 0, "start": start,
             "end": start + 16000, "status": status, "reason": reason, "detail": "", **metrics}
+
+
+def test_tables_and_report_files_are_readable_by_the_team(tmp_path):
+    """They were written with mkstemp's 0600: on a shared cluster, teammates could not read the scores."""
+    rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 500000, stoi=0.7)]
+    mask = os.umask(0o022)
+    try:
+        write_table(rows, ["stoi"], tmp_path / "tables" / "t.csv")
+        write_reports(rows, ["stoi"], "dev", tmp_path / "out", devices=("aria",), segment_types=("individual",))
+    finally:
+        os.umask(mask)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 11 and {p.stat().st_mode & 0o777 for p in files} == {0o644}
+    assert not [p for p in files if p.name.startswith(".")]
+
+
+class Unwritable:
+    def __str__(self) -> str:
+        raise RuntimeError("a value that cannot be written")
+
+
+def test_a_failing_write_leaves_no_temporary_file_and_no_partial_file(tmp_path):
+    table = write_table([_row("dev_01", "P2", 480000, stoi=0.5)], ["stoi"], tmp_path / "t.csv")
+    before = table.read_bytes()
+    rows = [_row("dev_01", "P2", 16000 * i, stoi=0.5) for i in range(2000)] + [_row("dev_01", "P3", 0, stoi=Unwritable())]
+    with pytest.raises(RuntimeError, match="cannot be written"):
+        write_table(rows, ["stoi"], table)  # fails after 2000 rows
+    assert table.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+    out = tmp_path / "out"
+    unencodable = _row("dev_01", "P4", 480000, stoi=0.5)
+    unencodable["key"] = "dev_01.aria.P4.\ud800.wav"  # fails while its report files are written
+    with pytest.raises(UnicodeEncodeError):
+        write_reports([_row("dev_01", "P2", 480000, stoi=0.5), unencodable], ["stoi"], "dev", out,
+                      devices=("aria",), segment_types=("individual",))
+    for path in out.iterdir():
+        assert not path.name.startswith("."), path
+        if path.suffix == ".json":
+            json.loads(path.read_text())  # what is there is whole
 
 
 def test_reports_levels_and_the_30s_rule(tmp_path):

@@ -17,11 +17,10 @@ import csv
 import io
 import json
 import logging
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
+from ..atomic_write import write_text_atomically
 from .metrics import NOT_COMPUTED
 from .segments import SAMPLE_RATE, before_start_reason, reasons, seconds_text
 from .stats import compute_stats
@@ -32,18 +31,6 @@ log = logging.getLogger(__name__)
 
 def report_name(dataset: str, device: str, segment_type: str, session: str = "_", pid: str = "_") -> str:
     return f"report.{dataset}.{device}.{segment_type}.{session}.{pid}.json"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _kept_row(row: dict, keys: list[str]) -> dict:
@@ -59,14 +46,14 @@ def _write_level(out_dir: Path, name: str, kept: list[dict], keys: list[str]) ->
     if kept:  # upstream: the keys of the first row
         stat_keys = [k for k in kept[0] if k != "key"]
     stats = compute_stats(kept, stat_keys)
-    _atomic_write(out_dir / name, json.dumps(stats, indent=4))
+    write_text_atomically(out_dir / name, json.dumps(stats, indent=4))
     buf = io.StringIO()
     columns = ["key"] + stat_keys
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for r in kept:
         w.writerow([_fmt(r.get(c)) if isinstance(r.get(c), float) else r.get(c, "") for c in columns])
-    _atomic_write(out_dir / (name[: -len(".json")] + ".csv"), buf.getvalue())
+    write_text_atomically(out_dir / (name[: -len(".json")] + ".csv"), buf.getvalue())
 
 
 def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path,
@@ -128,8 +115,8 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
             w.writerow(columns)
             for r in sel:
                 w.writerow([_fmt(r.get(c)) for c in columns])
-            _atomic_write(out_dir / f"segments.{dataset}.{device}.{stype}.csv", buf.getvalue())
-    _atomic_write(out_dir / f"summary.{dataset}.json", json.dumps(summary, indent=2))
+            write_text_atomically(out_dir / f"segments.{dataset}.{device}.{stype}.csv", buf.getvalue())
+    write_text_atomically(out_dir / f"summary.{dataset}.json", json.dumps(summary, indent=2))
     return summary
 
 
