@@ -22,14 +22,13 @@ from enhancement.evaluation.jobs import score_segments
 from enhancement.evaluation.metrics import SegmentScorer
 from enhancement.evaluation.segments import (
     Segment,
-    Target,
     pcm16_round_trip,
     read_segments,
-    read_targets,
     skip_reason,
     sum_signals,
 )
 from enhancement.evaluation.stats import compute_stats
+from enhancement.manifest import ManifestError, Target
 
 FS = 16000
 
@@ -41,16 +40,19 @@ def tone(n: int, f: float = 300.0, amp: float = 0.2) -> np.ndarray:
     return pcm16_round_trip(amp * 0.3 * noise * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)))
 
 
-def test_targets_skip_devices_without_wearer(tmp_path):
-    (tmp_path / "metadata").mkdir()
-    (tmp_path / "metadata" / "sessions.dev.csv").write_text(
-        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\ndev_02,4,2,P5,P6,P7,P8\n")
-    targets = read_targets(tmp_path, "dev")
-    assert [t.stem for t in targets] == [
-        "dev_01.aria.P2", "dev_01.aria.P3", "dev_01.aria.P4", "dev_02.aria.P5", "dev_02.aria.P6",
-        "dev_02.aria.P7", "dev_02.ha.P5", "dev_02.ha.P7", "dev_02.ha.P8"]
-    with pytest.raises(FileNotFoundError, match="sessions.eval.csv"):
-        read_targets(tmp_path, "eval")
+def test_the_folder_is_read_through_the_workflows_manifest_reader(tmp_path, caplog):
+    """Its own reader took neither a byte-order mark nor the manifest's checks."""
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    manifest = root / "metadata" / "sessions.dev.csv"
+    manifest.write_text("\ufeff" + manifest.read_text(), encoding="utf-8")  # as spreadsheets save it
+    summary = evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
+    assert summary["levels"]["aria.individual._._"]["kept"] == 6
+    manifest.write_text("session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,1,P1,P2,P3,P4\n")
+    with pytest.raises(ManifestError, match=r"sessions.dev.csv, row 2 \(session dev_01\): field 'ha_pos' = '1' "
+                                            r"is also aria_pos"):
+        evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"])
+    with pytest.raises(ManifestError, match=r"sessions manifest .*sessions.eval.csv not found"):
+        evaluate_folder(root, sub, "eval", tmp_path / "out", metrics=["stoi"])
 
 
 def test_segment_list_and_keys(tmp_path):
@@ -95,7 +97,7 @@ def test_score_segments_rows_and_metric_failure():
     est = tone(40000, amp=0.1)
     est[20000:30000] = 0
     segs = [Segment(0, 1000, 9000), Segment(1, 20000, 30000), Segment(2, 39000, 41000), Segment(3, 10, 900)]
-    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", segs, ref, est,
+    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", segs, ref, est,
                           SegmentScorer("quick"), earliest_start_s=0.0)
     assert [(r["status"], r["reason"]) for r in rows] == [
         ("scored", ""), ("skipped", "metric_failed"), ("skipped", "past_end"), ("skipped", "too_short")]
@@ -281,7 +283,7 @@ def test_non_finite_samples_are_an_error_naming_the_file_and_the_time(tmp_path, 
     x[25000] = bad  # inside segment 1 (20000-30000), at 1.5625 s
     sf.write(path, x, FS, subtype="FLOAT")
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples \(the first at frame 25000, 1.562 s in"):
-        score_individual(root, "dev", Target("dev_01", "aria", "P3"), sub / "dev_01.aria.P3.wav",
+        score_individual(root, "dev", Target("dev", "dev_01", "aria", "P3"), sub / "dev_01.aria.P3.wav",
                          SegmentScorer(["stoi"]), earliest_start_s=0.0)
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples"):
         evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
@@ -311,7 +313,7 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
     tables = tmp_path / "tables"
     with caplog.at_level(logging.WARNING):
         for pid in ("P2", "P3"):
-            score_file_job(root, "dev", Target("dev_01", "aria", pid), sub / f"dev_01.aria.{pid}.wav",
+            score_file_job(root, "dev", Target("dev", "dev_01", "aria", pid), sub / f"dev_01.aria.{pid}.wav",
                            tables / f"{pid}.csv", ["stoi"], 0.0)
         score_summed_job(root, "dev", "dev_01", "aria", ["P2", "P3", "P4"],
                          [sub / f"dev_01.aria.{p}.wav" for p in ("P2", "P3", "P4")], tables / "summed.csv",
@@ -353,7 +355,7 @@ def test_a_level_with_nothing_scored_is_a_warning_saying_why(tmp_path, caplog):
 
 def test_the_skip_reason_names_the_configured_earliest_start(tmp_path):
     ref, est = tone(40000), tone(40000, amp=0.1)
-    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
+    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
                           Segment(1, 20000, 30000)], ref, est, SegmentScorer(["stoi"]), earliest_start_s=0.5)
     assert [r["reason"] for r in rows] == ["before_0.5s", ""]
     assert rows[0]["detail"] == "start 1000 < earliest start 8000"

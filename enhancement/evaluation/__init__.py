@@ -10,10 +10,10 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..manifest import Target, manifest_path, read_manifest, targets_of
 from .jobs import SEGMENT_TYPES, score_individual, score_summed, unusable_scoring_inputs
 from .metrics import NOT_COMPUTED, SegmentScorer, metric_keys, resolve_metrics
 from .reports import write_reports
-from .segments import Target, read_targets
 from .tables import read_table, write_table
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "evaluate_folder",
     "metric_keys",
     "read_table",
-    "read_targets",
     "resolve_metrics",
     "score_individual",
     "score_summed",
@@ -46,7 +45,7 @@ def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir
     """
     data_root, submission_dir, out_dir = Path(data_root), Path(submission_dir), Path(out_dir)
     scorer = SegmentScorer(metrics)
-    targets = read_targets(data_root, dataset, devices)
+    targets = targets_of(read_manifest(manifest_path(data_root, dataset), dataset), devices)
     rows: list[dict] = []
     for t in targets:
         unusable = unusable_scoring_inputs(data_root, dataset, [t])
@@ -66,7 +65,7 @@ def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir
         groups.setdefault((t.session, t.device), []).append(t.pid)
     for (session, device), pids in groups.items():
         wavs = [submission_dir / f"{session}.{device}.{p}.wav" for p in pids]
-        unusable = unusable_scoring_inputs(data_root, dataset, [Target(session, device, p) for p in pids])
+        unusable = unusable_scoring_inputs(data_root, dataset, [Target(dataset, session, device, p) for p in pids])
         if unusable:
             log.warning("%s.%s summed is not scored: %s", session, device, "; ".join(unusable))
             continue

@@ -17,6 +17,8 @@ import numpy as np
 import soundfile as sf
 
 from ..audio import AudioError, audio_info
+from ..challenge import OUTPUT_RATE, REFERENCE, SEGMENTS
+from ..manifest import Target
 from ..scoring_inputs import unusable_reason
 from . import segments as sg
 from .metrics import SegmentMetricError, SegmentScorer, minimum_length_s
@@ -28,7 +30,7 @@ SUMMED = "summed"
 SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
 
 
-def read_audio(path: Path, what: str, fs: int = sg.SAMPLE_RATE) -> np.ndarray:
+def read_audio(path: Path, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
     """Mono float64 samples of a 16-kHz file; an error naming the file when it
     is absent, damaged or empty (``AudioError``), or holds NaN or Inf."""
     path = Path(path)
@@ -51,13 +53,13 @@ def read_audio(path: Path, what: str, fs: int = sg.SAMPLE_RATE) -> np.ndarray:
     return x
 
 
-def unusable_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[sg.Target]) -> list[str]:
+def unusable_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[Target]) -> list[str]:
     """Why the references and segment lists of ``targets`` cannot be scored, one
     phrase per file naming it (missing, empty, no audio, no segment): such a
     target is not scored, as one without a reference; a damaged file is left to
     ``read_audio``'s error."""
-    paths = [p for t in targets for p in (sg.reference_file(data_root, dataset, t),
-                                          sg.segments_file(data_root, dataset, t))]
+    paths = [p for t in targets for p in (t.in_data_root(data_root, REFERENCE),
+                                          t.in_data_root(data_root, SEGMENTS))]
     return [why for why in map(unusable_reason, paths) if why]
 
 
@@ -65,7 +67,7 @@ def _earliest(earliest_start_s: float, fs: int) -> int:
     return round(earliest_start_s * fs)
 
 
-def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segment],
+def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment],
                    ref: np.ndarray, est: np.ndarray, scorer: SegmentScorer,
                    earliest_start_s: float = 30.0) -> list[dict]:
     """Rows for the segments of one target cut from (ref, est)."""
@@ -93,13 +95,13 @@ def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segme
     return rows
 
 
-def score_individual(data_root: Path, dataset: str, target: sg.Target, output_wav: Path,
+def score_individual(data_root: Path, dataset: str, target: Target, output_wav: Path,
                      scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
                      metrics: str | Sequence[str] = "full") -> list[dict]:
     """Score the ``individual`` segments of one submission file against its reference."""
     scorer = scorer or SegmentScorer(metrics)
-    segs = sg.read_segments(sg.segments_file(data_root, dataset, target))
-    ref = read_audio(sg.reference_file(data_root, dataset, target), f"reference of {target.stem}")
+    segs = sg.read_segments(target.in_data_root(data_root, SEGMENTS))
+    ref = read_audio(target.in_data_root(data_root, REFERENCE), f"reference of {target.stem}")
     est = read_audio(output_wav, f"submission file of {target.stem}")
     return score_segments(target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
 
@@ -117,13 +119,13 @@ def score_summed(data_root: Path, dataset: str, session: str, device: str,
     if len(partners) != len(output_wavs):
         raise ValueError(f"{session}.{device}: {len(partners)} partners but {len(output_wavs)} outputs")
     scorer = scorer or SegmentScorer(metrics)
-    targets = [sg.Target(session, device, p) for p in partners]
-    ref = sg.sum_signals([read_audio(sg.reference_file(data_root, dataset, t), f"reference of {t.stem}")
+    targets = [Target(dataset, session, device, p) for p in partners]
+    ref = sg.sum_signals([read_audio(t.in_data_root(data_root, REFERENCE), f"reference of {t.stem}")
                           for t in targets])
     est = sg.sum_signals([read_audio(w, f"submission file of {t.stem}")
                           for t, w in zip(targets, output_wavs)])
     rows = []
     for t in targets:
-        segs = sg.read_segments(sg.segments_file(data_root, dataset, t))
+        segs = sg.read_segments(t.in_data_root(data_root, SEGMENTS))
         rows += score_segments(t, SUMMED, segs, ref, est, scorer, earliest_start_s)
     return rows

@@ -21,8 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 from ..atomic_write import write_text_atomically
+from ..challenge import OUTPUT_RATE
 from .metrics import NOT_COMPUTED
-from .segments import SAMPLE_RATE, before_start_reason, reasons, seconds_text
+from .segments import before_start_reason, reasons, seconds_text
 from .stats import compute_stats
 from .tables import SCORED, SKIPPED, TABLE_COLUMNS, _fmt
 
@@ -69,7 +70,7 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
     segment scored is a warning, its count 0 and NaN statistics being no score.
     """
     out_dir = Path(out_dir)
-    earliest = round(earliest_start_s * SAMPLE_RATE)
+    earliest = round(earliest_start_s * OUTPUT_RATE)
     before_start = before_start_reason(earliest_start_s)
     check_earliest_start(rows, dataset, devices, segment_types, earliest_start_s)
     rows = [dict(r) for r in rows]
@@ -124,7 +125,7 @@ def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...
                          earliest_start_s: float) -> None:
     """A ValueError naming ``evaluation_earliest_start_s`` when it is past every
     segment of a device and segment type: its report would hold only NaN."""
-    earliest = round(earliest_start_s * SAMPLE_RATE)
+    earliest = round(earliest_start_s * OUTPUT_RATE)
     for device in devices:
         for stype in segment_types:
             starts = [r["start"] for r in rows if r["device"] == device and r["segment_type"] == stype]
@@ -132,5 +133,5 @@ def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...
                 raise ValueError(
                     f"evaluation_earliest_start_s is {seconds_text(earliest_start_s)} s, past every "
                     f"segment of {device} {stype} in {dataset} ({len(starts)} segment(s), the last starting at "
-                    f"{max(starts) / SAMPLE_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
+                    f"{max(starts) / OUTPUT_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
                     "official rule, 0 turns it off)")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import segments as sg
+from ..manifest import Target
 from .jobs import INDIVIDUAL, SEGMENT_TYPES, SUMMED, score_individual, score_summed, unusable_scoring_inputs
 from .metrics import SegmentScorer, metric_keys, resolve_metrics
 from .reports import report_name, write_reports
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
 
 
-def score_file_job(data_root: Path, dataset: str, target: sg.Target, submission: Path, table: Path,
+def score_file_job(data_root: Path, dataset: str, target: Target, submission: Path, table: Path,
                    metrics: str | Sequence[str], earliest_start_s: float) -> None:
     """The ``individual`` segments of one submission file, into ``table``."""
     keys = metric_keys(resolve_metrics(metrics))
@@ -49,7 +49,7 @@ def score_summed_job(data_root: Path, dataset: str, session: str, device: str, p
     """The ``summed`` segments of one (session, device), into ``table``; not
     scored (a warning) when any partner's reference or list is missing or empty."""
     keys = metric_keys(resolve_metrics(metrics))
-    targets = [sg.Target(session, device, p) for p in partners]
+    targets = [Target(dataset, session, device, p) for p in partners]
     unusable = unusable_scoring_inputs(Path(data_root), dataset, targets)
     if unusable:
         log.warning("%s.%s summed is not scored: %s", session, device, "; ".join(unusable))
