@@ -18,8 +18,8 @@ from enhancement.evaluation import (
     write_reports,
     write_table,
 )
-from enhancement.evaluation.jobs import score_segments
 from enhancement.evaluation.metrics import SegmentScorer
+from enhancement.evaluation.scoring import score_segments
 from enhancement.evaluation.segments import (
     Segment,
     pcm16_round_trip,
@@ -218,7 +218,7 @@ def test_evaluate_folder_on_a_small_dataset(tmp_path, caplog):
 def test_comparison_pairs_segments_by_key_and_leaves_out_the_unpaired(tmp_path):
     """The improvement is the mean difference over the segments both systems
     scored (a segment one of them skipped, or a NaN difference, does not count)."""
-    from enhancement.evaluation.steps import compare_systems, segment_scores
+    from enhancement.evaluation.jobs import compare_systems, segment_scores
 
     def row(key, device, stype, start, si_snr, status="scored"):
         return {"key": key, "session": "s1", "device": device, "pid": "P1", "segment_type": stype, "index": 0,
@@ -276,7 +276,7 @@ def small_dataset(root, dataset="dev", n=40000, sub=None):
 @pytest.mark.parametrize("where", ["reference", "submission"])
 def test_non_finite_samples_are_an_error_naming_the_file_and_the_time(tmp_path, bad, where):
     """One NaN inside a scored segment gave a row with stoi 1e-05, pesq 0 and NaN dB."""
-    from enhancement.evaluation.jobs import score_individual
+    from enhancement.evaluation.scoring import score_individual
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     path = (root / "ref" / "dev" if where == "reference" else sub) / "dev_01.aria.P3.wav"
     x = sf.read(path)[0]
@@ -300,7 +300,7 @@ EMPTY_INPUTS = {
 @pytest.mark.parametrize("case", EMPTY_INPUTS)
 def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_one(tmp_path, case, caplog):
     """Before: all-skipped levels and NaN means with exit 0, or a raw soundfile error."""
-    from enhancement.evaluation.steps import report_job, score_file_job, score_summed_job
+    from enhancement.evaluation.jobs import report_job, score_file_job, score_summed_job
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     relative, says = EMPTY_INPUTS[case]
     path = root / relative

@@ -135,7 +135,7 @@ def test_the_workflows_jobs_depend_on_the_code_they_run():
     assert "enhancement/report.py" in repo_closure("evaluation_reports")
     assert "enhancement/report.py" in repo_closure("listen")
     assert "enhancement/audio.py" in repo_closure("resample")
-    assert "enhancement/evaluation/steps.py" not in repo_closure("resample")
+    assert "enhancement/evaluation/jobs.py" not in repo_closure("resample")
     assert {"enhancement/enhance.py", "enhancement/supervise.py"} <= repo_closure("enhance")
     for script in SCRIPTS.glob("*.py"):
         assert not {n for n in repo_closure(script.stem) if "baseline" in n or n.endswith("builtins.py")}
@@ -175,7 +175,7 @@ def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
 
     expected = job_code_fingerprint(SCRIPTS / "score_summed.py")
     assert plan() == expected and cache.is_file()
-    assert "enhancement.evaluation.steps" in cache.read_text()
+    assert "enhancement.evaluation.jobs" in cache.read_text()
     assert plan() == expected
     cache.write_text("{not json")
     assert plan() == expected

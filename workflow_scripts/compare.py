@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from enhancement.atomic_write import write_text_atomically
-from enhancement.evaluation.steps import MAIN_KEYS, compare_systems, segment_scores
+from enhancement.evaluation.jobs import MAIN_KEYS, compare_systems, segment_scores
 from enhancement.joblog import job_logging
 from enhancement.report import distribution_figure, write_html_table
 

@@ -1,6 +1,6 @@
 """Snakemake job: the official scores of one submission file's individual segments."""
 
-from enhancement.evaluation.steps import score_file_job
+from enhancement.evaluation.jobs import score_file_job
 from enhancement.joblog import job_logging
 from enhancement.manifest import Target
 

@@ -1,6 +1,6 @@
 """Snakemake job: the official scores of one session-device's summed segments."""
 
-from enhancement.evaluation.steps import score_summed_job
+from enhancement.evaluation.jobs import score_summed_job
 from enhancement.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..manifest import Target, manifest_path, read_manifest, targets_of
-from .jobs import SEGMENT_TYPES, score_individual, score_summed, unusable_scoring_inputs
 from .metrics import NOT_COMPUTED, SegmentScorer, metric_keys, resolve_metrics
 from .reports import write_reports
+from .scoring import SEGMENT_TYPES, score_individual, score_summed, unusable_scoring_inputs
 from .tables import read_table, write_table
 
 __all__ = [
