@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from enhancement.challenge import REFERENCE, SEGMENTS
 from enhancement.evaluation import (
     evaluate_folder,
     read_table,
@@ -19,13 +20,13 @@ from enhancement.evaluation import (
     write_table,
 )
 from enhancement.evaluation.metrics import SegmentScorer
-from enhancement.evaluation.scoring import score_segments
+from enhancement.evaluation.scoring import PartnerFiles, score_segments, score_session_device
 from enhancement.evaluation.segments import (
     Segment,
+    add_signal,
     pcm16_round_trip,
     read_segments,
     skip_reason,
-    sum_signals,
 )
 from enhancement.evaluation.stats import compute_stats
 from enhancement.manifest import ManifestError, Target
@@ -69,7 +70,16 @@ def test_segment_list_and_keys(tmp_path):
 def test_pcm16_round_trip_rounds_half_even_and_clips():
     x = np.array([0.5 / 32768, 1.5 / 32768, 1.2, -1.5, -1.0, 32767.4 / 32768])
     assert list(pcm16_round_trip(x) * 32768) == [0, 2, 32767, -32768, -32768, 32767]
-    assert list(sum_signals([np.ones(3), np.ones(5)])) == [2, 2, 2, 1, 1]
+
+
+
+def test_a_sum_is_built_one_signal_at_a_time_zero_padded_to_the_longest():
+    first = np.ones(3, np.float32)
+    total = add_signal(None, first)
+    total = add_signal(total, np.ones(5, np.float32))
+    assert list(total) == [2, 2, 2, 1, 1] and list(first) == [1, 1, 1]  # a copy, not the first signal
+    total = add_signal(total, np.full(4, 0.5))
+    assert total.dtype == np.float64 and list(total) == [2.5, 2.5, 2.5, 1.5, 1]
 
 
 @pytest.mark.parametrize(("seg", "ref_mod", "reason"), [
@@ -272,19 +282,53 @@ def small_dataset(root, dataset="dev", n=40000, sub=None):
     return root
 
 
+def partner_files(root, sub, pid, dataset="dev", **files) -> PartnerFiles:
+    """What a scoring job of ``small_dataset``'s session reads for one partner (``files`` replace some)."""
+    target = Target(dataset, f"{dataset}_01", "aria", pid)
+    return PartnerFiles(target, files.get("submission", sub / f"{target.stem}.wav"),
+                        files.get("reference", target.in_data_root(root, REFERENCE)),
+                        files.get("segments", target.in_data_root(root, SEGMENTS)))
+
+
+def test_a_partner_without_reference_is_not_scored_nor_the_sums_the_others_are(tmp_path, caplog):
+    """In the workflow, a reference missing from data_root is no input of the job (None)."""
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    partners = [partner_files(root, sub, "P2"), partner_files(root, sub, "P3", reference=None),
+                partner_files(root, sub, "P4")]
+    with caplog.at_level(logging.WARNING):
+        individual, summed = score_session_device(partners, SegmentScorer(["stoi"]), earliest_start_s=0.0)
+    assert "dev_01.aria.P3 is not scored: its reference is missing" in caplog.text
+    assert "dev_01.aria summed is not scored: its reference is missing" in caplog.text
+    assert [r["pid"] for r in individual] == ["P2", "P2", "P4", "P4"] and summed == []
+    assert {r["status"] for r in individual} == {"scored"}
+
+
+def test_summed_segments_cut_the_sums_of_every_partner(tmp_path):
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    partners = [partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")]
+    individual, summed = score_session_device(partners, SegmentScorer(["stoi"]), earliest_start_s=0.0)
+    assert [r["key"] for r in summed] == [r["key"] for r in individual]  # each partner's own list
+    assert {r["segment_type"] for r in summed} == {"summed"} and {r["status"] for r in summed} == {"scored"}
+    refs = [sf.read(root / f"ref/dev/dev_01.aria.{pid}.wav")[0] for pid in ("P2", "P3", "P4")]
+    ests = [sf.read(sub / f"dev_01.aria.{pid}.wav")[0] for pid in ("P2", "P3", "P4")]
+    ref, est = sum(refs), sum(ests)
+    row = summed[-1]
+    expected = SegmentScorer(["stoi"]).score(pcm16_round_trip(est[row["start"]:row["end"]]),
+                                             pcm16_round_trip(ref[row["start"]:row["end"]]))
+    assert row["stoi"] == expected["stoi"]
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("where", ["reference", "submission"])
 def test_non_finite_samples_are_an_error_naming_the_file_and_the_time(tmp_path, bad, where):
     """One NaN inside a scored segment gave a row with stoi 1e-05, pesq 0 and NaN dB."""
-    from enhancement.evaluation.scoring import score_individual
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     path = (root / "ref" / "dev" if where == "reference" else sub) / "dev_01.aria.P3.wav"
     x = sf.read(path)[0]
     x[25000] = bad  # inside segment 1 (20000-30000), at 1.5625 s
     sf.write(path, x, FS, subtype="FLOAT")
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples \(the first at frame 25000, 1.562 s in"):
-        score_individual(root, "dev", Target("dev", "dev_01", "aria", "P3"), sub / "dev_01.aria.P3.wav",
-                         SegmentScorer(["stoi"]), earliest_start_s=0.0)
+        score_session_device([partner_files(root, sub, "P3")], SegmentScorer(["stoi"]), earliest_start_s=0.0)
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples"):
         evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
 
@@ -300,7 +344,7 @@ EMPTY_INPUTS = {
 @pytest.mark.parametrize("case", EMPTY_INPUTS)
 def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_one(tmp_path, case, caplog):
     """Before: all-skipped levels and NaN means with exit 0, or a raw soundfile error."""
-    from enhancement.evaluation.jobs import report_job, score_file_job, score_summed_job
+    from enhancement.evaluation.jobs import report_job, score_job
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     relative, says = EMPTY_INPUTS[case]
     path = root / relative
@@ -312,19 +356,16 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
         path.write_bytes(b"")
     tables = tmp_path / "tables"
     with caplog.at_level(logging.WARNING):
-        for pid in ("P2", "P3"):
-            score_file_job(root, "dev", Target("dev", "dev_01", "aria", pid), sub / f"dev_01.aria.{pid}.wav",
-                           tables / f"{pid}.csv", ["stoi"], 0.0)
-        score_summed_job(root, "dev", "dev_01", "aria", ["P2", "P3", "P4"],
-                         [sub / f"dev_01.aria.{p}.wav" for p in ("P2", "P3", "P4")], tables / "summed.csv",
-                         ["stoi"], 0.0)
+        score_job([partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")], tables / "individual.csv",
+                  tables / "summed.csv", ["stoi"], 0.0)
     assert f"dev_01.aria.P3 is not scored: {path} {says}" in caplog.text
     assert f"dev_01.aria summed is not scored: {path} {says}" in caplog.text
-    assert read_table(tables / "P3.csv")[0] == [] and read_table(tables / "summed.csv")[0] == []
-    assert len(read_table(tables / "P2.csv")[0]) == 2  # the others are scored
+    individual = read_table(tables / "individual.csv")[0]
+    assert read_table(tables / "summed.csv")[0] == []
+    assert [r["pid"] for r in individual] == ["P2", "P2", "P4", "P4"]  # the others are scored
     summary = report_job(sorted(tables.glob("*.csv")), "dev", tmp_path / "out", ["aria"], 0.0, ["stoi"])
     assert summary["levels"]["aria.individual._._"] == {
-        "segments": 2, "kept": 2, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
+        "segments": 4, "kept": 4, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
                                               "metric_failed": 0}}
     assert ("aria summed (dev): no segment was scored (no file of it was scored); its report files hold count 0 "
             "and NaN statistics, which are no score") in caplog.text

@@ -1,9 +1,11 @@
 """The evaluation as the workflow runs it: one call per job.
 
-Scoring jobs tolerate a missing or empty reference or segment list (a warning
-naming the file, an empty table: that file is not scored, the rest is); the report
-job turns the tables of a (system, dataset) into the official report files;
-the comparison puts systems side by side on the official ``weighted_mean``.
+A scoring job scores one (session, device): each partner's individual
+segments and the summed ones, into two tables. It tolerates a missing or
+empty reference or segment list (a warning naming the file: that partner and
+the summed segments are not scored, the other partners are); the report job
+turns the tables of a (system, dataset) into the official report files; the
+comparison puts systems side by side on the official ``weighted_mean``.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..manifest import Target
 from .metrics import SegmentScorer, metric_keys, resolve_metrics
 from .reports import report_name, write_reports
-from .scoring import INDIVIDUAL, SEGMENT_TYPES, SUMMED, score_individual, score_summed, unusable_scoring_inputs
+from .scoring import INDIVIDUAL, SEGMENT_TYPES, SUMMED, PartnerFiles, score_session_device
 from .tables import SCORED, read_table, write_table
 
 log = logging.getLogger(__name__)
@@ -28,38 +29,20 @@ log = logging.getLogger(__name__)
 MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
 
 
-def score_file_job(data_root: Path, dataset: str, target: Target, submission: Path, table: Path,
-                   metrics: str | Sequence[str], earliest_start_s: float) -> None:
-    """The ``individual`` segments of one submission file, into ``table``."""
-    keys = metric_keys(resolve_metrics(metrics))
-    unusable = unusable_scoring_inputs(Path(data_root), dataset, [target])
-    if unusable:
-        log.warning("%s is not scored: %s", target.stem, "; ".join(unusable))
-        rows = []
-    else:
-        rows = score_individual(Path(data_root), dataset, target, Path(submission),
-                                scorer=SegmentScorer(metrics), earliest_start_s=earliest_start_s)
-    write_table(rows, keys, Path(table))
-    log.info("%s: %d segments, %d scored", target.stem, len(rows), sum(r["status"] == SCORED for r in rows))
-
-
-def score_summed_job(data_root: Path, dataset: str, session: str, device: str, partners: Sequence[str],
-                     submissions: Sequence[Path], table: Path, metrics: str | Sequence[str],
-                     earliest_start_s: float) -> None:
-    """The ``summed`` segments of one (session, device), into ``table``; not
-    scored (a warning) when any partner's reference or list is missing or empty."""
-    keys = metric_keys(resolve_metrics(metrics))
-    targets = [Target(dataset, session, device, p) for p in partners]
-    unusable = unusable_scoring_inputs(Path(data_root), dataset, targets)
-    if unusable:
-        log.warning("%s.%s summed is not scored: %s", session, device, "; ".join(unusable))
-        rows = []
-    else:
-        rows = score_summed(Path(data_root), dataset, session, device, list(partners), [Path(s) for s in submissions],
-                            scorer=SegmentScorer(metrics), earliest_start_s=earliest_start_s)
-    write_table(rows, keys, Path(table))
-    log.info("%s.%s summed: %d segments, %d scored", session, device, len(rows),
-             sum(r["status"] == SCORED for r in rows))
+def score_job(partners: Sequence[PartnerFiles], individual_table: Path, summed_table: Path,
+              metrics: str | Sequence[str], earliest_start_s: float) -> None:
+    """One (session, device), its partners in seat order: the individual segments
+    into ``individual_table``, the summed ones into ``summed_table``. The metric
+    state is built once for both (its set-up and imports are most of a small job)."""
+    scorer = SegmentScorer(metrics)
+    individual, summed = score_session_device(partners, scorer, earliest_start_s)
+    for rows, table in ((individual, individual_table), (summed, summed_table)):
+        write_table(rows, scorer.keys, Path(table))
+    if partners:
+        first = partners[0].target
+        log.info("%s.%s: %d individual segments (%d scored), %d summed (%d scored)", first.session, first.device,
+                 len(individual), sum(r["status"] == SCORED for r in individual), len(summed),
+                 sum(r["status"] == SCORED for r in summed))
 
 
 def read_tables(paths: Sequence[Path]) -> tuple[list[dict], list[str]]:
@@ -161,9 +144,7 @@ __all__ = [
     "SUMMED",
     "compare_systems",
     "device_numbers",
-    "unusable_scoring_inputs",
     "report_job",
-    "score_file_job",
-    "score_summed_job",
+    "score_job",
     "segment_scores",
 ]

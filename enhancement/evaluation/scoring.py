@@ -1,8 +1,11 @@
-"""The segment scoring: a submission file's individual segments, a (session, device)'s summed ones.
+"""The segment scoring of one (session, device): each partner's individual segments, and the summed ones.
 
-Each function loads its files once, uses one metric state (``SegmentScorer``)
-and returns one row per segment: scored rows carry every metric key, skipped
-rows carry their reason. ``write_table`` stores them for the aggregation.
+One call scores a session-device with one metric state (``SegmentScorer``),
+reading each file once, and returns one row per segment: scored rows carry
+every metric key, skipped rows carry their reason. ``write_table`` stores them
+for the aggregation. A partner whose reference or segment list is missing or
+empty is not scored (a warning naming the file), and then neither are the
+session-device's summed segments; the other partners are.
 Audio is checked as the raw recordings are: a damaged file, or one holding
 NaN or Inf, is an error naming it (a NaN would score as stoi 1e-05, pesq 0).
 """
@@ -11,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from ..audio import AudioError, audio_info
-from ..challenge import OUTPUT_RATE, REFERENCE, SEGMENTS
+from ..challenge import OUTPUT_RATE
 from ..manifest import Target
 from ..scoring_inputs import unusable_reason
 from . import segments as sg
@@ -28,6 +32,27 @@ log = logging.getLogger(__name__)
 INDIVIDUAL = "individual"
 SUMMED = "summed"
 SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
+
+
+@dataclass(frozen=True)
+class PartnerFiles:
+    """What scoring one partner of a session-device reads: its submission file,
+    its reference and its segment list (None: there is none)."""
+
+    target: Target
+    submission: Path | str
+    reference: Path | str | None
+    segments: Path | str | None
+
+    def unusable(self) -> list[str]:
+        """Why this partner cannot be scored, one phrase per file naming it:
+        missing, empty, no audio, no segment (a damaged file is left to
+        ``read_audio``'s error)."""
+        reasons = [f"its {what} is missing" if path is None else unusable_reason(path)
+                   for what, path in (("reference", self.reference), ("segment list", self.segments))]
+        if not Path(self.submission).is_file():
+            reasons.append(f"{self.submission} is missing")
+        return [why for why in reasons if why]
 
 
 def read_audio(path: Path, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
@@ -51,16 +76,6 @@ def read_audio(path: Path, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
             f"{frame}, {frame / rate:.3f} s in); no score can be computed on them: re-export the file "
             "or fix the samples")
     return x
-
-
-def unusable_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[Target]) -> list[str]:
-    """Why the references and segment lists of ``targets`` cannot be scored, one
-    phrase per file naming it (missing, empty, no audio, no segment): such a
-    target is not scored, as one without a reference; a damaged file is left to
-    ``read_audio``'s error."""
-    paths = [p for t in targets for p in (t.in_data_root(data_root, REFERENCE),
-                                          t.in_data_root(data_root, SEGMENTS))]
-    return [why for why in map(unusable_reason, paths) if why]
 
 
 def _earliest(earliest_start_s: float, fs: int) -> int:
@@ -95,37 +110,42 @@ def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment]
     return rows
 
 
-def score_individual(data_root: Path, dataset: str, target: Target, output_wav: Path,
-                     scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
-                     metrics: str | Sequence[str] = "full") -> list[dict]:
-    """Score the ``individual`` segments of one submission file against its reference."""
-    scorer = scorer or SegmentScorer(metrics)
-    segs = sg.read_segments(target.in_data_root(data_root, SEGMENTS))
-    ref = read_audio(target.in_data_root(data_root, REFERENCE), f"reference of {target.stem}")
-    est = read_audio(output_wav, f"submission file of {target.stem}")
-    return score_segments(target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
+def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer,
+                         earliest_start_s: float = 30.0) -> tuple[list[dict], list[dict]]:
+    """The rows of one (session, device): its partners' ``individual`` segments and its ``summed`` ones.
 
-
-def score_summed(data_root: Path, dataset: str, session: str, device: str,
-                 partners: Sequence[str], output_wavs: Sequence[Path],
-                 scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
-                 metrics: str | Sequence[str] = "full") -> list[dict]:
-    """Score the ``summed`` segments of one (session, device).
-
-    The partners' references are summed, and so are their outputs (each zero-padded
-    to the longest); each partner's segment list then cuts the two sums.
-    ``output_wavs`` are the partners' submission files, in the order of ``partners``.
+    Partners are scored one after another (reference and submission read,
+    scored, let go) while their sums build up: the partners' references are
+    summed, and so are their submission files (each zero-padded to the
+    longest); each partner's segment list then cuts the two sums. A partner
+    that cannot be scored (``PartnerFiles.unusable``) is left out with a
+    warning, and so are the summed segments.
     """
-    if len(partners) != len(output_wavs):
-        raise ValueError(f"{session}.{device}: {len(partners)} partners but {len(output_wavs)} outputs")
-    scorer = scorer or SegmentScorer(metrics)
-    targets = [Target(dataset, session, device, p) for p in partners]
-    ref = sg.sum_signals([read_audio(t.in_data_root(data_root, REFERENCE), f"reference of {t.stem}")
-                          for t in targets])
-    est = sg.sum_signals([read_audio(w, f"submission file of {t.stem}")
-                          for t, w in zip(targets, output_wavs)])
-    rows = []
-    for t in targets:
-        segs = sg.read_segments(t.in_data_root(data_root, SEGMENTS))
-        rows += score_segments(t, SUMMED, segs, ref, est, scorer, earliest_start_s)
-    return rows
+    unusable = {p.target: p.unusable() for p in partners}
+    for p in partners:
+        if unusable[p.target]:
+            log.warning("%s is not scored: %s", p.target.stem, "; ".join(unusable[p.target]))
+    reasons = [why for p in partners for why in unusable[p.target]]
+    summed_too = bool(partners) and not reasons
+    if partners and reasons:
+        first = partners[0].target
+        log.warning("%s.%s summed is not scored: %s", first.session, first.device, "; ".join(reasons))
+    individual: list[dict] = []
+    ref_sum = est_sum = None
+    lists: list[tuple[Target, list[sg.Segment]]] = []
+    for p in partners:
+        if unusable[p.target]:
+            continue
+        stem = p.target.stem
+        segs = sg.read_segments(p.segments)
+        ref = read_audio(p.reference, f"reference of {stem}")
+        est = read_audio(p.submission, f"submission file of {stem}")
+        individual += score_segments(p.target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
+        if summed_too:
+            ref_sum, est_sum = sg.add_signal(ref_sum, ref), sg.add_signal(est_sum, est)
+            lists.append((p.target, segs))
+        del ref, est  # one partner's audio at a time, besides the sums
+    summed: list[dict] = []
+    for target, segs in lists:
+        summed += score_segments(target, SUMMED, segs, ref_sum, est_sum, scorer, earliest_start_s)
+    return individual, summed

@@ -93,11 +93,18 @@ def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
 
 
-def sum_signals(signals: list[np.ndarray]) -> np.ndarray:
-    """Sum, zero-padding each to the longest (upstream's summed signals)."""
-    total = np.zeros(max(len(s) for s in signals))
-    for s in signals:
-        total[: len(s)] += s
+def add_signal(total: np.ndarray | None, signal: np.ndarray) -> np.ndarray:
+    """``total + signal``, zero-padded to the longer (upstream's summed signals):
+    ``total`` is added to in place where it is long and wide enough, so a
+    session-device's sum is built one file at a time. None starts a sum."""
+    if total is None:
+        return signal.copy()
+    dtype = np.result_type(total, signal)
+    if len(signal) > len(total) or dtype != total.dtype:
+        grown = np.zeros(max(len(total), len(signal)), dtype)
+        grown[: len(total)] = total
+        total = grown
+    total[: len(signal)] += signal
     return total
 
 
