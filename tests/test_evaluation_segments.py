@@ -303,6 +303,17 @@ def test_a_partner_without_reference_is_not_scored_nor_the_sums_the_others_are(t
     assert {r["status"] for r in individual} == {"scored"}
 
 
+def test_pcm16_files_are_held_as_float32_with_the_values_float64_would_hold(tmp_path):
+    """A 36-minute file is 138 MB in float32, twice that in float64; the values are the same."""
+    from enhancement.evaluation.scoring import read_audio
+    x = np.concatenate([tone(1000), [-1.0, 32767 / 32768]])
+    sf.write(tmp_path / "pcm16.wav", x, FS, subtype="PCM_16")
+    sf.write(tmp_path / "float.wav", x, FS, subtype="FLOAT")
+    held = read_audio(tmp_path / "pcm16.wav", "reference")
+    assert held.dtype == np.float32 and np.array_equal(held, sf.read(tmp_path / "pcm16.wav")[0])
+    assert read_audio(tmp_path / "float.wav", "reference").dtype == np.float64  # sums of float32 would round
+
+
 def test_summed_segments_cut_the_sums_of_every_partner(tmp_path):
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     partners = [partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")]

@@ -55,14 +55,25 @@ class PartnerFiles:
         return [why for why in reasons if why]
 
 
-def read_audio(path: Path, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
-    """Mono float64 samples of a 16-kHz file; an error naming the file when it
-    is absent, damaged or empty (``AudioError``), or holds NaN or Inf."""
+# Stored samples that float32 holds exactly, and the sum of three of them too
+# (at most 3 * 2**15 steps of 2**-15: 17 of float32's 24 bits).
+EXACT_IN_FLOAT32 = ("PCM_S8", "PCM_U8", "PCM_16")
+
+
+def read_audio(path: Path | str, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
+    """Mono samples of a 16-kHz file; an error naming the file when it is absent,
+    damaged or empty (``AudioError``), or holds NaN or Inf.
+
+    float32 for PCM_16 files (the submission's format, and the references'):
+    the very values float64 would hold, at half the memory (a 36-minute file is
+    138 MB). Other formats are read as float64. Cut segments are scored as
+    float64 (``score_segments``), so the numbers do not depend on it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} not found")
-    audio_info(path)  # unreadable, 0 frames, truncated: named as for a raw recording
-    x, rate = sf.read(path, dtype="float64", always_2d=True)
+    info = audio_info(path)  # unreadable, 0 frames, truncated: named as for a raw recording
+    dtype = "float32" if info.subtype in EXACT_IN_FLOAT32 else "float64"
+    x, rate = sf.read(path, dtype=dtype, always_2d=True)
     if rate != fs:
         raise ValueError(f"{path}: {what} is {rate} Hz; the evaluation needs {fs} Hz")
     if x.shape[1] != 1:
@@ -85,7 +96,8 @@ def _earliest(earliest_start_s: float, fs: int) -> int:
 def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment],
                    ref: np.ndarray, est: np.ndarray, scorer: SegmentScorer,
                    earliest_start_s: float = 30.0) -> list[dict]:
-    """Rows for the segments of one target cut from (ref, est)."""
+    """Rows for the segments of one target cut from (ref, est); each cut is
+    scored as float64, whatever the signals' type."""
     earliest = _earliest(earliest_start_s, scorer.fs)
     before_start = sg.before_start_reason(earliest_start_s)
     min_len = minimum_length_s(scorer.families)
@@ -96,8 +108,8 @@ def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment]
                      "start": seg.start, "end": seg.end, "status": SCORED, "reason": "", "detail": ""}
         skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs, before_start)
         if skip is None:
-            r = sg.pcm16_round_trip(ref[seg.start: seg.end])
-            e = sg.pcm16_round_trip(est[seg.start: seg.end])
+            r = sg.pcm16_round_trip(sg.cut(ref, seg))
+            e = sg.pcm16_round_trip(sg.cut(est, seg))
             try:
                 row.update(scorer.score(e, r))
             except SegmentMetricError as err:
@@ -115,9 +127,11 @@ def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer
     """The rows of one (session, device): its partners' ``individual`` segments and its ``summed`` ones.
 
     Partners are scored one after another (reference and submission read,
-    scored, let go) while their sums build up: the partners' references are
-    summed, and so are their submission files (each zero-padded to the
-    longest); each partner's segment list then cuts the two sums. A partner
+    scored, let go) while their sums build up, so a job holds four signals at
+    most, in float32 for PCM_16 files (under 1 GB for a 36-minute session):
+    the partners' references are summed, and so are their submission files
+    (each zero-padded to the longest; PCM_16 sums are exact in float32); each
+    partner's segment list then cuts the two sums. A partner
     that cannot be scored (``PartnerFiles.unusable``) is left out with a
     warning, and so are the summed segments.
     """

@@ -88,6 +88,11 @@ def read_segments(path: Path) -> list[Segment]:
     return list(segs)
 
 
+def cut(signal: np.ndarray, seg: Segment) -> np.ndarray:
+    """A segment of a signal as float64, what the metrics score (the signal may be float32)."""
+    return signal[seg.start: seg.end].astype(np.float64)
+
+
 def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
     """What writing PCM_16 and reading back does: x*32768, round half even, clip."""
     return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
@@ -120,7 +125,7 @@ def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: 
     length = max(seg.end - seg.start, 0)
     if length / fs < min_length_s:
         return TOO_SHORT, f"{length / fs:.4f} s < {min_length_s} s"
-    r = pcm16_round_trip(ref[seg.start: seg.end])
+    r = pcm16_round_trip(cut(ref, seg))
     if r.size == 0 or np.all(r == r[0]):
         return CONSTANT_REF, "reference segment has only one value"
     return None
