@@ -65,7 +65,7 @@ def scored(tmp_path_factory) -> tuple[Path, list[dict], list[str]]:
     evaluate_folder(FIXTURE, FIXTURE / "submission", "dev", out, metrics="full", earliest_start_s=0.0)
     rows: list[dict] = []
     keys: list[str] = []
-    for table in sorted((out / "tables").glob("*.csv")):
+    for table in sorted((out / "tables").glob("*/*.csv")):  # tables/{individual,summed}/, as the workflow
         part, keys = read_table(table)
         rows += part
     return out, rows, keys

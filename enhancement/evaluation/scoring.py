@@ -37,7 +37,8 @@ SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
 @dataclass(frozen=True)
 class PartnerFiles:
     """What scoring one partner of a session-device reads: its submission file,
-    its reference and its segment list (None: there is none)."""
+    its reference and its segment list (None: there is none, e.g. a file missing
+    from data_root, which is then no input of the workflow's rule)."""
 
     target: Target
     submission: Path | str
@@ -128,7 +129,7 @@ def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer
 
     Partners are scored one after another (reference and submission read,
     scored, let go) while their sums build up, so a job holds four signals at
-    most, in float32 for PCM_16 files (under 1 GB for a 36-minute session):
+    most, in float32 for PCM_16 files (550 MB for a 36-minute session):
     the partners' references are summed, and so are their submission files
     (each zero-padded to the longest; PCM_16 sums are exact in float32); each
     partner's segment list then cuts the two sums. A partner
