@@ -28,11 +28,11 @@ include: "rules/report.smk"
 include: "rules/functions/targets.smk"
 
 
-# Jobs too small for a cluster queue: they run where Snakemake runs.
+# Jobs too small for a cluster queue: they run where Snakemake runs (and
+# submission_file, where it exists: rules/submission.smk).
 localrules:
     all,
     resample,
-    submission_file,
     validate_submission,
     compare,
     evaluation_reports,

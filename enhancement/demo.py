@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from enhancement.audio import atomic_output
+from enhancement.atomic_write import atomic_output
 from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE
 from enhancement.manifest import COLUMNS, Session, manifest_path
 

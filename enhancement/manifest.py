@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from enhancement.challenge import DEVICES, MANIFEST, SEATS
+from enhancement.challenge import DEVICES, MANIFEST, SEATS, SUBMISSION_FILE
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,18 @@ class Target:
     session: str
     device: str
     pid: str
+
+    @property
+    def stem(self) -> str:
+        """``{session}.{device}.{pid}``: the name of its submission file, reference and segment list."""
+        return Path(SUBMISSION_FILE.format(session=self.session, device=self.device, pid=self.pid)).stem
+
+    def in_data_root(self, data_root: Path | str, template: str) -> Path:
+        """Its file of the challenge's layout under ``data_root``: ``template`` is
+        ``challenge.REFERENCE``, ``challenge.SEGMENTS`` or the like."""
+        return Path(data_root) / template.format(
+            dataset=self.dataset, session=self.session, device=self.device, pid=self.pid
+        )
 
 
 def manifest_path(data_root: Path | str, dataset: str) -> Path:

@@ -1,7 +1,8 @@
 """What scoring needs from data_root, checked without the evaluation package's
 imports (numpy, pandas, the metrics), which Snakemake's plan and the report jobs
 would pay for: the datasets left unscored, and references and segment lists
-that exist but hold nothing (treated as missing ones: named, not scored)."""
+that exist but hold nothing (treated as missing ones: named, not scored); and
+where the scoring jobs' tables go, for the rules and ``evaluate_folder`` alike."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 HEADER = ("index", "start", "end")
+# A scoring job's tables, one per segment type, inside a system's evaluation folder of a dataset.
+SCORE_TABLE = "tables/{segment_type}/{session}.{device}.csv"
 
 
 def segment_rows(path: Path | str) -> list[tuple[int, list[str]]]:

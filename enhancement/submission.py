@@ -10,7 +10,8 @@ from pathlib import Path
 
 import soundfile as sf
 
-from enhancement.audio import atomic_output, audio_info
+from enhancement.atomic_write import atomic_output
+from enhancement.audio import audio_info
 from enhancement.challenge import OUTPUT_RATE, expected_length
 from enhancement.outputs import forget_validated, record_validated
 

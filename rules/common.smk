@@ -29,6 +29,7 @@ from enhancement.plan_checks import (
     system_plugin_dirs,
 )
 from enhancement.plugins import PluginError, plugin_dirs
+from enhancement.scoring_inputs import SCORE_TABLE
 from enhancement.shutdown import pass_sigterm_to_jobs
 from enhancement.system_args import (
     LAUNCH_DIR_VARIABLE,
@@ -374,10 +375,13 @@ def evaluation_dir(system, dataset):
     return f"evaluation/{system}/{dataset}"
 
 
-def score_table_path(system, dataset, segment_type, stem):
-    """A scoring job's segments: `individual` per submission file (stem
-    session.device.pid), `summed` per session and device (stem session.device)."""
-    return f"{evaluation_dir(system, dataset)}/tables/{segment_type}/{stem}.csv"
+def score_table_path(system, dataset, segment_type, session, device):
+    """A scoring job's segments of one type (`individual`, `summed`), per
+    session and device."""
+    table = SCORE_TABLE.format(
+        segment_type=segment_type, session=session, device=device
+    )
+    return f"{evaluation_dir(system, dataset)}/{table}"
 
 
 def evaluation_summary_path(system, dataset):

@@ -1,7 +1,8 @@
 # Scores as the challenge's official evaluation computes them (datasets in
-# `evaluate_datasets`): one job per submission file (individual segments), one
-# per session and device (summed), the official report files per system and
-# dataset, and the comparison of the systems in `compare_systems` run so far.
+# `evaluate_datasets`): one job per session and device (its partners'
+# individual segments and the summed ones), the official report files per
+# system and dataset, and the comparison of the systems in `compare_systems`
+# run so far.
 
 
 include: "functions/evaluate.smk"
@@ -12,47 +13,28 @@ rule compare:
         [comparison_path(d) for d in EVALUATED],
 
 
-rule score_individual:
+rule score:
     input:
-        submission=submission_of,
-        scoring=scoring_inputs_of_file,
+        unpack(scoring_inputs_of),
     output:
-        score_table_path(
-            "{system}", "{dataset}", "individual", "{session}.{device}.{pid}"
+        individual=score_table_path(
+            "{system}", "{dataset}", "individual", "{session}", "{device}"
+        ),
+        summed=score_table_path(
+            "{system}", "{dataset}", "summed", "{session}", "{device}"
         ),
     log:
-        log_path("evaluate", "{system}/{dataset}/individual/{session}.{device}.{pid}"),
+        log_path("evaluate", "{system}/{dataset}/{session}.{device}"),
     conda:
         "../environment.yml"
     params:
-        data_root=DATA_ROOT,
-        metrics=config["metrics"],
-        earliest_start_s=config["evaluation_earliest_start_s"],
-        inputs=score_file_signature,
-        code=job_code("score_individual"),
-    script:
-        "../workflow_scripts/score_individual.py"
-
-
-rule score_summed:
-    input:
-        submissions=partner_submissions_of,
-        scoring=scoring_inputs_of_session_device,
-    output:
-        score_table_path("{system}", "{dataset}", "summed", "{session}.{device}"),
-    log:
-        log_path("evaluate", "{system}/{dataset}/summed/{session}.{device}"),
-    conda:
-        "../environment.yml"
-    params:
-        data_root=DATA_ROOT,
         partners=partners_of,
         metrics=config["metrics"],
         earliest_start_s=config["evaluation_earliest_start_s"],
-        inputs=score_summed_signature,
-        code=job_code("score_summed"),
+        inputs=score_signature,
+        code=job_code("score"),
     script:
-        "../workflow_scripts/score_summed.py"
+        "../workflow_scripts/score.py"
 
 
 rule evaluation_reports:

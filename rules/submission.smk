@@ -37,6 +37,10 @@ if not SCORING_ONLY:
     if PLANNER:
         refuse_changed_submission()
 
+    # A link: too small a job for a cluster queue (as the Snakefile's localrules).
+    localrules:
+        submission_file,
+
 
 rule validate_submission:
     input:

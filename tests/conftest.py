@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-# Fixtures outside the repository (evaluation and baseline references); ECHI_SHARED overrides.
+# Fixtures outside the repository (the baseline's full-size references); ECHI_SHARED overrides.
 SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
 QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
 

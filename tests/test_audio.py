@@ -10,7 +10,6 @@ import soxr
 from enhancement.audio import (
     MIN_ENROLMENT_SECONDS,
     AudioError,
-    atomic_output,
     check_finite,
     read_channels_first,
     resample_file,
@@ -51,15 +50,6 @@ def test_resample_job_does_not_import_torch(tmp_path):
     )
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (tmp_path / "o.wav").exists()
-
-
-def test_failed_write_leaves_nothing(tmp_path):
-    target = tmp_path / "out.wav"
-    with pytest.raises(RuntimeError):
-        with atomic_output(target) as tmp:
-            tmp.write_bytes(b"half")
-            raise RuntimeError("crash mid-write")
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_resample_of_missing_or_bad_file_names_it(tmp_path):
@@ -104,35 +94,6 @@ def test_unexpected_rate_is_resampled_from_the_actual_rate_with_a_warning(tmp_pa
         resample_file(tmp_path / "cd.wav", tmp_path / "o.wav", 16000, expected_rate=48000)
     assert "cd.wav is at 44100 Hz, not the expected 48000 Hz" in caplog.text
     assert sf.info(tmp_path / "o.wav").frames == len(soxr.resample(original, 44100, 16000)) == 16000
-
-
-def test_leftovers_of_a_killed_writer_are_removed(tmp_path):
-    stale = tmp_path / ".out.wav.abc123.part"
-    stale.write_bytes(b"half a file")
-    other = tmp_path / ".other.wav.abc123.part"
-    other.write_bytes(b"someone else's")
-    with atomic_output(tmp_path / "out.wav") as tmp:
-        tmp.write_bytes(b"done")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.wav.abc123.part", "out.wav"]
-
-
-def test_unwritable_output_folder_is_named(tmp_path):
-    (tmp_path / "afile").write_text("")
-    with pytest.raises(OSError, match=r"cannot write o.wav in .*afile/sub: .*check that the folder \(work_dir\)"):
-        with atomic_output(tmp_path / "afile" / "sub" / "o.wav"):
-            pass
-
-
-def test_outputs_get_normal_permissions(tmp_path):
-    import os
-
-    mask = os.umask(0o022)
-    try:
-        with atomic_output(tmp_path / "o.wav") as tmp:
-            tmp.write_bytes(b"x")
-    finally:
-        os.umask(mask)
-    assert (tmp_path / "o.wav").stat().st_mode & 0o777 == 0o644
 
 
 # ---- inputs that libsndfile would read as a shorter or different recording ----

@@ -144,8 +144,8 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
     with open(lists, "a") as handle:
         handle.write(f"99,{length - 8000},{length + 8000}\n")
     # its scores, the reports, and its audio players (they start at the first counted segment)
-    assert finished.planned_jobs() == {"score_individual": 1, "score_summed": 1, "evaluation_reports": 1,
-                                       "compare_systems": 1, "listen": 1, "all": 1}
+    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 1,
+                                       "all": 1}
     finished()
     rows = segments(finished.workdir, "passthrough", "aria")
     past = rows[(rows["index"] == 99) & (rows.pid == "P305")]
@@ -177,7 +177,7 @@ def test_report_spectrograms_are_capped_and_spread_over_devices(snakemake):
 
 def test_scoring_can_be_turned_off(snakemake):
     planned = snakemake.planned_jobs("--config", "evaluate_datasets=[]")
-    assert not {"score_individual", "score_summed", "evaluation_reports", "compare_systems"} & set(planned)
+    assert not {"score", "evaluation_reports", "compare_systems"} & set(planned)
     assert planned["spectrogram"] == 9 and planned["validation_table"] == 1
 
 
@@ -206,6 +206,7 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     report = json.loads((tmp_path / "work/evaluation/small/eval/report.eval.aria.individual._._.json").read_text())
     assert report["stoi"]["count"] == 6 and report["stoi"]["min"] > 0.99
     assert "not scored" not in result.stdout + result.stderr
+    assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
 
     told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
     assert told.returncode == 0, told.stderr[-3000:]

@@ -1,6 +1,6 @@
 """The official ECHI numbers: every value of every golden report file, and the same segments.
 
-Against ``../shared/eval_fixture`` (``ECHI_SHARED`` overrides ``../shared``): a
+Against ``tests/data/eval_fixture`` (its README.md says what it holds): a
 two-session dev set whose ``golden/`` and ``golden_no_30s/`` folders hold what
 the official evaluation code wrote. The submission is scored once with the
 30-s rule off; the reports are written from those rows with the rule off and on.
@@ -14,18 +14,14 @@ import math
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SHARED
+from conftest import REPO
 
 from enhancement.evaluation import evaluate_folder, read_table, write_reports
 from enhancement.evaluation.metrics import metric_keys, resolve_metrics
 
-FIXTURE = SHARED / "eval_fixture"
+FIXTURE = REPO / "tests" / "data" / "eval_fixture"
 
-pytestmark = [
-    pytest.mark.slow,  # the full metric set on the whole fixture
-    pytest.mark.skipif(not (FIXTURE / "golden").is_dir(),
-                       reason=f"evaluation fixture not found at {FIXTURE} (set ECHI_SHARED to the shared folder)"),
-]
+pytestmark = pytest.mark.slow  # the full metric set on the whole fixture
 
 ABS_DB = {"si_snr", "ci_sdr", "sdr", "sar"}
 
@@ -69,7 +65,7 @@ def scored(tmp_path_factory) -> tuple[Path, list[dict], list[str]]:
     evaluate_folder(FIXTURE, FIXTURE / "submission", "dev", out, metrics="full", earliest_start_s=0.0)
     rows: list[dict] = []
     keys: list[str] = []
-    for table in sorted((out / "tables").glob("*.csv")):
+    for table in sorted((out / "tables").glob("*/*.csv")):  # tables/{individual,summed}/, as the workflow
         part, keys = read_table(table)
         rows += part
     return out, rows, keys
@@ -84,7 +80,19 @@ def reports(scored, tmp_path_factory) -> dict[str, Path]:
 
 
 def _gold_files(name: str) -> list[Path]:
-    return sorted((FIXTURE / name).glob("report.*.json")) if (FIXTURE / name).is_dir() else []
+    return sorted((FIXTURE / name).glob("report.*.json"))
+
+
+def test_the_inputs_are_those_the_golden_files_belong_to():
+    """The official numbers hold for these exact files (fixture.json's sha256 of each)."""
+    import hashlib
+
+    recorded = json.loads((FIXTURE / "fixture.json").read_text())["sha256"]
+    inputs = sorted(str(p.relative_to(FIXTURE)) for part in ("metadata", "ref", "submission")
+                    for p in (FIXTURE / part).rglob("*") if p.is_file())
+    assert inputs == sorted(recorded)
+    changed = [name for name in inputs if hashlib.sha256((FIXTURE / name).read_bytes()).hexdigest() != recorded[name]]
+    assert not changed, changed
 
 
 @pytest.mark.parametrize("golden", ["golden", "golden_no_30s"])
@@ -167,6 +175,8 @@ def test_run_evaluation_scores_the_fixture_folder_as_the_official_code(tmp_path)
          "--", "--directory", str(tmp_path), "--cores", "2"],
         capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # every rule the Snakefile's localrules names exists when scoring a folder (no submission_file)
+    assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
     out = tmp_path / "work/evaluation/fixture/dev"
     with open(out / "validation.csv", newline="") as f:
         validation = list(csv.DictReader(f))

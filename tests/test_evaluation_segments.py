@@ -5,30 +5,31 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from enhancement.challenge import REFERENCE, SEGMENTS
 from enhancement.evaluation import (
     evaluate_folder,
     read_table,
     write_reports,
     write_table,
 )
-from enhancement.evaluation.jobs import score_segments
 from enhancement.evaluation.metrics import SegmentScorer
+from enhancement.evaluation.scoring import PartnerFiles, score_segments, score_session_device
 from enhancement.evaluation.segments import (
     Segment,
-    Target,
+    add_signal,
     pcm16_round_trip,
     read_segments,
-    read_targets,
     skip_reason,
-    sum_signals,
 )
 from enhancement.evaluation.stats import compute_stats
+from enhancement.manifest import ManifestError, Target
 
 FS = 16000
 
@@ -40,16 +41,19 @@ def tone(n: int, f: float = 300.0, amp: float = 0.2) -> np.ndarray:
     return pcm16_round_trip(amp * 0.3 * noise * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)))
 
 
-def test_targets_skip_devices_without_wearer(tmp_path):
-    (tmp_path / "metadata").mkdir()
-    (tmp_path / "metadata" / "sessions.dev.csv").write_text(
-        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\ndev_02,4,2,P5,P6,P7,P8\n")
-    targets = read_targets(tmp_path, "dev")
-    assert [t.stem for t in targets] == [
-        "dev_01.aria.P2", "dev_01.aria.P3", "dev_01.aria.P4", "dev_02.aria.P5", "dev_02.aria.P6",
-        "dev_02.aria.P7", "dev_02.ha.P5", "dev_02.ha.P7", "dev_02.ha.P8"]
-    with pytest.raises(FileNotFoundError, match="sessions.eval.csv"):
-        read_targets(tmp_path, "eval")
+def test_the_folder_is_read_through_the_workflows_manifest_reader(tmp_path, caplog):
+    """Its own reader took neither a byte-order mark nor the manifest's checks."""
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    manifest = root / "metadata" / "sessions.dev.csv"
+    manifest.write_text("\ufeff" + manifest.read_text(), encoding="utf-8")  # as spreadsheets save it
+    summary = evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
+    assert summary["levels"]["aria.individual._._"]["kept"] == 6
+    manifest.write_text("session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,1,P1,P2,P3,P4\n")
+    with pytest.raises(ManifestError, match=r"sessions.dev.csv, row 2 \(session dev_01\): field 'ha_pos' = '1' "
+                                            r"is also aria_pos"):
+        evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"])
+    with pytest.raises(ManifestError, match=r"sessions manifest .*sessions.eval.csv not found"):
+        evaluate_folder(root, sub, "eval", tmp_path / "out", metrics=["stoi"])
 
 
 def test_segment_list_and_keys(tmp_path):
@@ -66,7 +70,16 @@ def test_segment_list_and_keys(tmp_path):
 def test_pcm16_round_trip_rounds_half_even_and_clips():
     x = np.array([0.5 / 32768, 1.5 / 32768, 1.2, -1.5, -1.0, 32767.4 / 32768])
     assert list(pcm16_round_trip(x) * 32768) == [0, 2, 32767, -32768, -32768, 32767]
-    assert list(sum_signals([np.ones(3), np.ones(5)])) == [2, 2, 2, 1, 1]
+
+
+
+def test_a_sum_is_built_one_signal_at_a_time_zero_padded_to_the_longest():
+    first = np.ones(3, np.float32)
+    total = add_signal(None, first)
+    total = add_signal(total, np.ones(5, np.float32))
+    assert list(total) == [2, 2, 2, 1, 1] and list(first) == [1, 1, 1]  # a copy, not the first signal
+    total = add_signal(total, np.full(4, 0.5))
+    assert total.dtype == np.float64 and list(total) == [2.5, 2.5, 2.5, 1.5, 1]
 
 
 @pytest.mark.parametrize(("seg", "ref_mod", "reason"), [
@@ -94,7 +107,7 @@ def test_score_segments_rows_and_metric_failure():
     est = tone(40000, amp=0.1)
     est[20000:30000] = 0
     segs = [Segment(0, 1000, 9000), Segment(1, 20000, 30000), Segment(2, 39000, 41000), Segment(3, 10, 900)]
-    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", segs, ref, est,
+    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", segs, ref, est,
                           SegmentScorer("quick"), earliest_start_s=0.0)
     assert [(r["status"], r["reason"]) for r in rows] == [
         ("scored", ""), ("skipped", "metric_failed"), ("skipped", "past_end"), ("skipped", "too_short")]
@@ -129,6 +142,44 @@ def _row(session, pid, start, status="scored", reason="", **metrics):
     return {"key": f"{session}.aria.{pid}.000.{start}_{start + 16000}.wav", "session": session,
             "device": "aria", "pid": pid, "segment_type": "individual", "index": 0, "start": start,
             "end": start + 16000, "status": status, "reason": reason, "detail": "", **metrics}
+
+
+def test_tables_and_report_files_are_readable_by_the_team(tmp_path):
+    """They were written with mkstemp's 0600: on a shared cluster, teammates could not read the scores."""
+    rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 500000, stoi=0.7)]
+    mask = os.umask(0o022)
+    try:
+        write_table(rows, ["stoi"], tmp_path / "tables" / "t.csv")
+        write_reports(rows, ["stoi"], "dev", tmp_path / "out", devices=("aria",), segment_types=("individual",))
+    finally:
+        os.umask(mask)
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 11 and {p.stat().st_mode & 0o777 for p in files} == {0o644}
+    assert not [p for p in files if p.name.startswith(".")]
+
+
+class Unwritable:
+    def __str__(self) -> str:
+        raise RuntimeError("a value that cannot be written")
+
+
+def test_a_failing_write_leaves_no_temporary_file_and_no_partial_file(tmp_path):
+    table = write_table([_row("dev_01", "P2", 480000, stoi=0.5)], ["stoi"], tmp_path / "t.csv")
+    before = table.read_bytes()
+    rows = [_row("dev_01", "P2", 16000 * i, stoi=0.5) for i in range(2000)] + [_row("dev_01", "P3", 0, stoi=Unwritable())]
+    with pytest.raises(RuntimeError, match="cannot be written"):
+        write_table(rows, ["stoi"], table)  # fails after 2000 rows
+    assert table.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["t.csv"]
+    out = tmp_path / "out"
+    unencodable = _row("dev_01", "P4", 480000, stoi=0.5)
+    unencodable["key"] = "dev_01.aria.P4.\ud800.wav"  # fails while its report files are written
+    with pytest.raises(UnicodeEncodeError):
+        write_reports([_row("dev_01", "P2", 480000, stoi=0.5), unencodable], ["stoi"], "dev", out,
+                      devices=("aria",), segment_types=("individual",))
+    for path in out.iterdir():
+        assert not path.name.startswith("."), path
+        if path.suffix == ".json":
+            json.loads(path.read_text())  # what is there is whole
 
 
 def test_reports_levels_and_the_30s_rule(tmp_path):
@@ -177,7 +228,7 @@ def test_evaluate_folder_on_a_small_dataset(tmp_path, caplog):
 def test_comparison_pairs_segments_by_key_and_leaves_out_the_unpaired(tmp_path):
     """The improvement is the mean difference over the segments both systems
     scored (a segment one of them skipped, or a NaN difference, does not count)."""
-    from enhancement.evaluation.steps import compare_systems, segment_scores
+    from enhancement.evaluation.jobs import compare_systems, segment_scores
 
     def row(key, device, stype, start, si_snr, status="scored"):
         return {"key": key, "session": "s1", "device": device, "pid": "P1", "segment_type": stype, "index": 0,
@@ -231,19 +282,64 @@ def small_dataset(root, dataset="dev", n=40000, sub=None):
     return root
 
 
+def partner_files(root, sub, pid, dataset="dev", **files) -> PartnerFiles:
+    """What a scoring job of ``small_dataset``'s session reads for one partner (``files`` replace some)."""
+    target = Target(dataset, f"{dataset}_01", "aria", pid)
+    return PartnerFiles(target, files.get("submission", sub / f"{target.stem}.wav"),
+                        files.get("reference", target.in_data_root(root, REFERENCE)),
+                        files.get("segments", target.in_data_root(root, SEGMENTS)))
+
+
+def test_a_partner_without_reference_is_not_scored_nor_the_sums_the_others_are(tmp_path, caplog):
+    """In the workflow, a reference missing from data_root is no input of the job (None)."""
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    partners = [partner_files(root, sub, "P2"), partner_files(root, sub, "P3", reference=None),
+                partner_files(root, sub, "P4")]
+    with caplog.at_level(logging.WARNING):
+        individual, summed = score_session_device(partners, SegmentScorer(["stoi"]), earliest_start_s=0.0)
+    assert "dev_01.aria.P3 is not scored: its reference is missing" in caplog.text
+    assert "dev_01.aria summed is not scored: its reference is missing" in caplog.text
+    assert [r["pid"] for r in individual] == ["P2", "P2", "P4", "P4"] and summed == []
+    assert {r["status"] for r in individual} == {"scored"}
+
+
+def test_pcm16_files_are_held_as_float32_with_the_values_float64_would_hold(tmp_path):
+    """A 36-minute file is 138 MB in float32, twice that in float64; the values are the same."""
+    from enhancement.evaluation.scoring import read_audio
+    x = np.concatenate([tone(1000), [-1.0, 32767 / 32768]])
+    sf.write(tmp_path / "pcm16.wav", x, FS, subtype="PCM_16")
+    sf.write(tmp_path / "float.wav", x, FS, subtype="FLOAT")
+    held = read_audio(tmp_path / "pcm16.wav", "reference")
+    assert held.dtype == np.float32 and np.array_equal(held, sf.read(tmp_path / "pcm16.wav")[0])
+    assert read_audio(tmp_path / "float.wav", "reference").dtype == np.float64  # sums of float32 would round
+
+
+def test_summed_segments_cut_the_sums_of_every_partner(tmp_path):
+    root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
+    partners = [partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")]
+    individual, summed = score_session_device(partners, SegmentScorer(["stoi"]), earliest_start_s=0.0)
+    assert [r["key"] for r in summed] == [r["key"] for r in individual]  # each partner's own list
+    assert {r["segment_type"] for r in summed} == {"summed"} and {r["status"] for r in summed} == {"scored"}
+    refs = [sf.read(root / f"ref/dev/dev_01.aria.{pid}.wav")[0] for pid in ("P2", "P3", "P4")]
+    ests = [sf.read(sub / f"dev_01.aria.{pid}.wav")[0] for pid in ("P2", "P3", "P4")]
+    ref, est = sum(refs), sum(ests)
+    row = summed[-1]
+    expected = SegmentScorer(["stoi"]).score(pcm16_round_trip(est[row["start"]:row["end"]]),
+                                             pcm16_round_trip(ref[row["start"]:row["end"]]))
+    assert row["stoi"] == expected["stoi"]
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("where", ["reference", "submission"])
 def test_non_finite_samples_are_an_error_naming_the_file_and_the_time(tmp_path, bad, where):
     """One NaN inside a scored segment gave a row with stoi 1e-05, pesq 0 and NaN dB."""
-    from enhancement.evaluation.jobs import score_individual
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     path = (root / "ref" / "dev" if where == "reference" else sub) / "dev_01.aria.P3.wav"
     x = sf.read(path)[0]
     x[25000] = bad  # inside segment 1 (20000-30000), at 1.5625 s
     sf.write(path, x, FS, subtype="FLOAT")
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples \(the first at frame 25000, 1.562 s in"):
-        score_individual(root, "dev", Target("dev_01", "aria", "P3"), sub / "dev_01.aria.P3.wav",
-                         SegmentScorer(["stoi"]), earliest_start_s=0.0)
+        score_session_device([partner_files(root, sub, "P3")], SegmentScorer(["stoi"]), earliest_start_s=0.0)
     with pytest.raises(ValueError, match=rf"{path}: .*NaN or Inf samples"):
         evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
 
@@ -259,7 +355,7 @@ EMPTY_INPUTS = {
 @pytest.mark.parametrize("case", EMPTY_INPUTS)
 def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_one(tmp_path, case, caplog):
     """Before: all-skipped levels and NaN means with exit 0, or a raw soundfile error."""
-    from enhancement.evaluation.steps import report_job, score_file_job, score_summed_job
+    from enhancement.evaluation.jobs import report_job, score_job
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     relative, says = EMPTY_INPUTS[case]
     path = root / relative
@@ -271,19 +367,16 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
         path.write_bytes(b"")
     tables = tmp_path / "tables"
     with caplog.at_level(logging.WARNING):
-        for pid in ("P2", "P3"):
-            score_file_job(root, "dev", Target("dev_01", "aria", pid), sub / f"dev_01.aria.{pid}.wav",
-                           tables / f"{pid}.csv", ["stoi"], 0.0)
-        score_summed_job(root, "dev", "dev_01", "aria", ["P2", "P3", "P4"],
-                         [sub / f"dev_01.aria.{p}.wav" for p in ("P2", "P3", "P4")], tables / "summed.csv",
-                         ["stoi"], 0.0)
+        score_job([partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")], tables / "individual.csv",
+                  tables / "summed.csv", ["stoi"], 0.0)
     assert f"dev_01.aria.P3 is not scored: {path} {says}" in caplog.text
     assert f"dev_01.aria summed is not scored: {path} {says}" in caplog.text
-    assert read_table(tables / "P3.csv")[0] == [] and read_table(tables / "summed.csv")[0] == []
-    assert len(read_table(tables / "P2.csv")[0]) == 2  # the others are scored
+    individual = read_table(tables / "individual.csv")[0]
+    assert read_table(tables / "summed.csv")[0] == []
+    assert [r["pid"] for r in individual] == ["P2", "P2", "P4", "P4"]  # the others are scored
     summary = report_job(sorted(tables.glob("*.csv")), "dev", tmp_path / "out", ["aria"], 0.0, ["stoi"])
     assert summary["levels"]["aria.individual._._"] == {
-        "segments": 2, "kept": 2, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
+        "segments": 4, "kept": 4, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
                                               "metric_failed": 0}}
     assert ("aria summed (dev): no segment was scored (no file of it was scored); its report files hold count 0 "
             "and NaN statistics, which are no score") in caplog.text
@@ -314,7 +407,7 @@ def test_a_level_with_nothing_scored_is_a_warning_saying_why(tmp_path, caplog):
 
 def test_the_skip_reason_names_the_configured_earliest_start(tmp_path):
     ref, est = tone(40000), tone(40000, amp=0.1)
-    rows = score_segments(Target("dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
+    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
                           Segment(1, 20000, 30000)], ref, est, SegmentScorer(["stoi"]), earliest_start_s=0.5)
     assert [r["reason"] for r in rows] == ["before_0.5s", ""]
     assert rows[0]["detail"] == "start 1000 < earliest start 8000"

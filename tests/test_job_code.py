@@ -129,13 +129,13 @@ def test_the_workflows_jobs_depend_on_the_code_they_run():
     """Scoring depends on the metrics, not on the report's HTML and figures;
     resampling on enhancement/audio.py; no job but the systems' own on the
     built-in systems' code."""
-    scoring = repo_closure("score_individual")
+    scoring = repo_closure("score")
     assert "enhancement/evaluation/metrics/perceptual.py" in scoring
     assert "enhancement/report.py" not in scoring
     assert "enhancement/report.py" in repo_closure("evaluation_reports")
     assert "enhancement/report.py" in repo_closure("listen")
     assert "enhancement/audio.py" in repo_closure("resample")
-    assert "enhancement/evaluation/steps.py" not in repo_closure("resample")
+    assert "enhancement/evaluation/jobs.py" not in repo_closure("resample")
     assert {"enhancement/enhance.py", "enhancement/supervise.py"} <= repo_closure("enhance")
     for script in SCRIPTS.glob("*.py"):
         assert not {n for n in repo_closure(script.stem) if "baseline" in n or n.endswith("builtins.py")}
@@ -152,10 +152,10 @@ def test_a_moved_checkout_keeps_its_fingerprints(tmp_path):
         shutil.copytree(REPO / part, tmp_path / part, symlinks=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
     code = ("from pathlib import Path; from enhancement.job_code import job_code_fingerprint; "
-            "print(job_code_fingerprint(Path('workflow_scripts/score_individual.py')))")
+            "print(job_code_fingerprint(Path('workflow_scripts/score.py')))")
     moved = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                            check=True, env={"PYTHONPATH": str(tmp_path)}).stdout.strip()
-    assert moved == job_code_fingerprint(SCRIPTS / "score_individual.py")
+    assert moved == job_code_fingerprint(SCRIPTS / "score.py")
 
 
 def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
@@ -170,12 +170,12 @@ def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
             "print(job_code_fingerprint(Path(sys.argv[2])))")
 
     def plan() -> str:
-        return subprocess.run([sys.executable, "-c", code, str(cache), str(SCRIPTS / "score_summed.py")],
+        return subprocess.run([sys.executable, "-c", code, str(cache), str(SCRIPTS / "score.py")],
                               cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
-    expected = job_code_fingerprint(SCRIPTS / "score_summed.py")
+    expected = job_code_fingerprint(SCRIPTS / "score.py")
     assert plan() == expected and cache.is_file()
-    assert "enhancement.evaluation.steps" in cache.read_text()
+    assert "enhancement.evaluation.jobs" in cache.read_text()
     assert plan() == expected
     cache.write_text("{not json")
     assert plan() == expected

@@ -148,3 +148,12 @@ def test_one_participant_at_two_seats_or_two_devices_on_one_wearer(tmp_path, bod
 def test_one_participant_in_several_sessions_is_fine(tmp_path):
     sessions = read_manifest(write(tmp_path, "s1,1,2,A,B,C,D\ns2,3,4,D,C,B,A\n"), "dev")
     assert [s.session for s in sessions] == ["s1", "s2"]
+
+
+def test_a_targets_files_follow_the_challenge_layout(tmp_path):
+    from enhancement.challenge import REFERENCE, SEGMENTS
+
+    target = Target("dev", "dev_01", "ha", "P4")
+    assert target.stem == "dev_01.ha.P4"
+    assert target.in_data_root(tmp_path, REFERENCE) == tmp_path / "ref/dev/dev_01.ha.P4.wav"
+    assert target.in_data_root(str(tmp_path), SEGMENTS) == tmp_path / "metadata/ref/dev/dev_01.ha.P4.csv"

@@ -31,7 +31,7 @@ def submission(workdir: Path, name: str, t) -> Path:
 def scoring_and_report_jobs(files: int, session_devices: int = 1) -> dict[str, int]:
     """The scoring and report jobs that follow from `files` new submission files of
     `session_devices` session-devices (dev is scored)."""
-    return {"score_individual": files, "score_summed": session_devices, "spectrogram": files, "listen": files,
+    return {"score": session_devices, "spectrogram": files, "listen": files,
             "evaluation_reports": 1, "validation_table": 1, "compare_systems": 1}
 
 

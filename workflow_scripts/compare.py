@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from enhancement.evaluation.steps import MAIN_KEYS, compare_systems, segment_scores
+from enhancement.atomic_write import write_text_atomically
+from enhancement.evaluation.jobs import MAIN_KEYS, compare_systems, segment_scores
 from enhancement.joblog import job_logging
 from enhancement.report import distribution_figure, write_html_table
 
@@ -13,7 +14,7 @@ with job_logging(job.log[0]):
                for s, summary in zip(job.params.systems, job.input, strict=True)}
     scored = segment_scores(systems)
     table = compare_systems(systems, dataset, job.params.devices, job.params.reference_system, scored)
-    table.to_csv(job.output.table, index=False)
+    write_text_atomically(job.output.table, table.to_csv(index=False))
     reference = job.params.reference_system
     if reference in systems:
         note = (f"weighted_mean per device and segment type; *_improvement: mean per-segment difference from "

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from enhancement.evaluation.steps import device_numbers, report_job
+from enhancement.evaluation.jobs import device_numbers, report_job
 from enhancement.joblog import job_logging
 from enhancement.report import write_html_table
 

@@ -1,5 +1,6 @@
 """Snakemake job: audio players for a target's output and reference, for the report."""
 
+from enhancement.challenge import OUTPUT_RATE
 from enhancement.evaluation.segments import read_segments
 from enhancement.joblog import job_logging
 from enhancement.report import listening_page
@@ -14,7 +15,7 @@ with job_logging(job.log[0]):
     if job.input.reference and not unusable_reason(job.input.reference[0]):
         clips.append(("reference (clean speech at the device)", job.input.reference[0]))
     if job.input.segments:
-        earliest = job.params.earliest_start_s * 16000
+        earliest = job.params.earliest_start_s * OUTPUT_RATE
         starts = [s.start for s in read_segments(job.input.segments[0]) if s.start >= earliest]
-        start_s = (min(starts) / 16000) if starts else 0.0
+        start_s = (min(starts) / OUTPUT_RATE) if starts else 0.0
     listening_page(clips, job.output[0], f"{w.session} {w.device}, partner {w.pid}: {w.system}", start_s)

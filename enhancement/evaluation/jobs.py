@@ -1,129 +1,150 @@
-"""The two kinds of scoring job: one submission file (individual), one (session, device) (summed).
+"""The evaluation as the workflow runs it: one call per job.
 
-Each job loads its files once, builds the metric state once (``SegmentScorer``)
-and returns one row per segment: scored rows carry every metric key, skipped
-rows carry their reason. ``write_table`` stores them for the aggregation.
-Audio is checked as the raw recordings are: a damaged file, or one holding
-NaN or Inf, is an error naming it (a NaN would score as stoi 1e-05, pesq 0).
+A scoring job scores one (session, device): each partner's individual
+segments and the summed ones, into two tables. It tolerates a missing or
+empty reference or segment list (a warning naming the file: that partner and
+the summed segments are not scored, the other partners are); the report job
+turns the tables of a (system, dataset) into the official report files; the
+comparison puts systems side by side on the official ``weighted_mean``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+import pandas as pd
 
-from ..audio import AudioError, audio_info
-from ..scoring_inputs import unusable_reason
-from . import segments as sg
-from .metrics import SegmentMetricError, SegmentScorer, minimum_length_s
-from .tables import SCORED, SKIPPED
+from .metrics import SegmentScorer, metric_keys, resolve_metrics
+from .reports import report_name, write_reports
+from .scoring import INDIVIDUAL, SEGMENT_TYPES, SUMMED, PartnerFiles, score_session_device
+from .tables import SCORED, read_table, write_table
 
 log = logging.getLogger(__name__)
-INDIVIDUAL = "individual"
-SUMMED = "summed"
-SEGMENT_TYPES = (INDIVIDUAL, SUMMED)
+
+# The comparison's main columns, where the metric set has them (the official primary numbers first).
+MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
 
 
-def read_audio(path: Path, what: str, fs: int = sg.SAMPLE_RATE) -> np.ndarray:
-    """Mono float64 samples of a 16-kHz file; an error naming the file when it
-    is absent, damaged or empty (``AudioError``), or holds NaN or Inf."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: {what} not found")
-    audio_info(path)  # unreadable, 0 frames, truncated: named as for a raw recording
-    x, rate = sf.read(path, dtype="float64", always_2d=True)
-    if rate != fs:
-        raise ValueError(f"{path}: {what} is {rate} Hz; the evaluation needs {fs} Hz")
-    if x.shape[1] != 1:
-        log.warning("%s: %s has %d channels; the first is scored (as upstream)", path, what, x.shape[1])
-    x = np.ascontiguousarray(x[:, 0])
-    finite = np.isfinite(x)
-    if not finite.all():
-        frame = int(np.argmin(finite))
-        raise AudioError(
-            f"{path}: {what} holds {x.size - int(finite.sum())} NaN or Inf samples (the first at frame "
-            f"{frame}, {frame / rate:.3f} s in); no score can be computed on them: re-export the file "
-            "or fix the samples")
-    return x
+def score_job(partners: Sequence[PartnerFiles], individual_table: Path, summed_table: Path,
+              metrics: str | Sequence[str], earliest_start_s: float) -> None:
+    """One (session, device), its partners in seat order: the individual segments
+    into ``individual_table``, the summed ones into ``summed_table``. The metric
+    state is built once for both (its set-up and imports are most of a small job)."""
+    scorer = SegmentScorer(metrics)
+    individual, summed = score_session_device(partners, scorer, earliest_start_s)
+    for rows, table in ((individual, individual_table), (summed, summed_table)):
+        write_table(rows, scorer.keys, Path(table))
+    if partners:
+        first = partners[0].target
+        log.info("%s.%s: %d individual segments (%d scored), %d summed (%d scored)", first.session, first.device,
+                 len(individual), sum(r["status"] == SCORED for r in individual), len(summed),
+                 sum(r["status"] == SCORED for r in summed))
 
 
-def unusable_scoring_inputs(data_root: Path, dataset: str, targets: Sequence[sg.Target]) -> list[str]:
-    """Why the references and segment lists of ``targets`` cannot be scored, one
-    phrase per file naming it (missing, empty, no audio, no segment): such a
-    target is not scored, as one without a reference; a damaged file is left to
-    ``read_audio``'s error."""
-    paths = [p for t in targets for p in (sg.reference_file(data_root, dataset, t),
-                                          sg.segments_file(data_root, dataset, t))]
-    return [why for why in map(unusable_reason, paths) if why]
+def read_tables(paths: Sequence[Path]) -> tuple[list[dict], list[str]]:
+    rows: list[dict] = []
+    keys: list[str] = []
+    for path in paths:
+        table_rows, table_keys = read_table(Path(path))
+        rows += table_rows
+        keys = keys or table_keys
+    return rows, keys
 
 
-def _earliest(earliest_start_s: float, fs: int) -> int:
-    return round(earliest_start_s * fs)
+def report_job(tables: Sequence[Path], dataset: str, out_dir: Path, devices: Sequence[str],
+               earliest_start_s: float, metrics: str | Sequence[str]) -> dict:
+    """Every official report file of one system and dataset, from its tables."""
+    rows, keys = read_tables(tables)
+    keys = keys or metric_keys(resolve_metrics(metrics))
+    summary = write_reports(rows, keys, dataset, Path(out_dir), devices=tuple(devices),
+                            earliest_start_s=earliest_start_s, metric_set=metrics)
+    log.info("reports for %s in %s: %d segments, %d kept", dataset, out_dir, len(rows),
+             sum(r["status"] == SCORED for r in rows))
+    return summary
 
 
-def score_segments(target: sg.Target, segment_type: str, segs: Sequence[sg.Segment],
-                   ref: np.ndarray, est: np.ndarray, scorer: SegmentScorer,
-                   earliest_start_s: float = 30.0) -> list[dict]:
-    """Rows for the segments of one target cut from (ref, est)."""
-    earliest = _earliest(earliest_start_s, scorer.fs)
-    before_start = sg.before_start_reason(earliest_start_s)
-    min_len = minimum_length_s(scorer.families)
-    rows = []
-    for seg in segs:
-        row: dict = {"key": seg.key(target.stem), "session": target.session, "device": target.device,
-                     "pid": target.pid, "segment_type": segment_type, "index": seg.index,
-                     "start": seg.start, "end": seg.end, "status": SCORED, "reason": "", "detail": ""}
-        skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs, before_start)
-        if skip is None:
-            r = sg.pcm16_round_trip(ref[seg.start: seg.end])
-            e = sg.pcm16_round_trip(est[seg.start: seg.end])
-            try:
-                row.update(scorer.score(e, r))
-            except SegmentMetricError as err:
-                skip = (sg.METRIC_FAILED, str(err))
-        if skip is not None:
-            row.update(status=SKIPPED, reason=skip[0], detail=skip[1])
-            if skip[0] != before_start:
-                log.info("%s %s: not scored (%s: %s)", segment_type, row["key"], *skip)
-        rows.append(row)
-    return rows
+def device_numbers(out_dir: Path, dataset: str, devices: Sequence[str]) -> pd.DataFrame:
+    """The official device-level numbers: one row per (device, segment type),
+    the count and the ``weighted_mean`` of every key."""
+    records = []
+    for device in devices:
+        for stype in SEGMENT_TYPES:
+            path = Path(out_dir) / report_name(dataset, device, stype)
+            report = json.loads(path.read_text())
+            record = {"device": device, "segment_type": stype}
+            counts = [v.get("count", 0) for k, v in report.items() if k not in ("duration", "start_time")]
+            record["segments"] = max(counts, default=0)
+            for key, stats in report.items():
+                if key not in ("duration", "start_time"):
+                    record[key] = stats.get("weighted_mean")
+            records.append(record)
+    return pd.DataFrame(records)
 
 
-def score_individual(data_root: Path, dataset: str, target: sg.Target, output_wav: Path,
-                     scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
-                     metrics: str | Sequence[str] = "full") -> list[dict]:
-    """Score the ``individual`` segments of one submission file against its reference."""
-    scorer = scorer or SegmentScorer(metrics)
-    segs = sg.read_segments(sg.segments_file(data_root, dataset, target))
-    ref = read_audio(sg.reference_file(data_root, dataset, target), f"reference of {target.stem}")
-    est = read_audio(output_wav, f"submission file of {target.stem}")
-    return score_segments(target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
+def _scored(table_paths: Sequence[Path]) -> pd.DataFrame:
+    rows, _ = read_tables(table_paths)
+    frame = pd.DataFrame([r for r in rows if r["status"] == SCORED])
+    return frame
 
 
-def score_summed(data_root: Path, dataset: str, session: str, device: str,
-                 partners: Sequence[str], output_wavs: Sequence[Path],
-                 scorer: SegmentScorer | None = None, earliest_start_s: float = 30.0,
-                 metrics: str | Sequence[str] = "full") -> list[dict]:
-    """Score the ``summed`` segments of one (session, device).
+def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset: str, devices: Sequence[str],
+                    reference_system: str, scored: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Systems side by side: per (system, device, segment type) the official
+    weighted means of the main keys and the segment count, and for each key
+    the mean per-segment improvement over ``reference_system`` on the segments
+    both scored (paired by segment key and type). ``scored`` is
+    ``segment_scores(systems)`` where the caller has it already."""
+    numbers = []
+    for system, (out_dir, _) in systems.items():
+        table = device_numbers(out_dir, dataset, devices)
+        table.insert(0, "system", system)
+        numbers.append(table)
+    if not numbers:
+        return pd.DataFrame()
+    merged = pd.concat(numbers, ignore_index=True)
+    keys = [k for k in MAIN_KEYS if k in merged.columns]
+    merged = merged[["system", "device", "segment_type", "segments", *keys]]
+    if reference_system not in systems:
+        return merged
+    scored = segment_scores(systems) if scored is None else scored
+    gains = [_improvements(scored[system], scored[reference_system], keys).assign(system=system)
+             for system in systems]
+    columns = [f"{key}_improvement" for key in keys]
+    gains_table = pd.concat(gains, ignore_index=True).reindex(columns=["system", "device", "segment_type", *columns])
+    return merged.merge(gains_table, on=["system", "device", "segment_type"], how="left")
 
-    The partners' references are summed, and so are their outputs (each zero-padded
-    to the longest); each partner's segment list then cuts the two sums.
-    ``output_wavs`` are the partners' submission files, in the order of ``partners``.
-    """
-    if len(partners) != len(output_wavs):
-        raise ValueError(f"{session}.{device}: {len(partners)} partners but {len(output_wavs)} outputs")
-    scorer = scorer or SegmentScorer(metrics)
-    targets = [sg.Target(session, device, p) for p in partners]
-    ref = sg.sum_signals([read_audio(sg.reference_file(data_root, dataset, t), f"reference of {t.stem}")
-                          for t in targets])
-    est = sg.sum_signals([read_audio(w, f"submission file of {t.stem}")
-                          for t, w in zip(targets, output_wavs)])
-    rows = []
-    for t in targets:
-        segs = sg.read_segments(sg.segments_file(data_root, dataset, t))
-        rows += score_segments(t, SUMMED, segs, ref, est, scorer, earliest_start_s)
-    return rows
+
+def _improvements(ours: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Per (device, segment type): the mean of ours minus the reference over
+    the segments both scored, a non-finite difference left out."""
+    if ours.empty or reference.empty:
+        return pd.DataFrame(columns=["device", "segment_type"])
+    paired = ours.merge(reference[["key", "segment_type", *[k for k in keys if k in reference]]],
+                        on=["key", "segment_type"], suffixes=("", "_ref"))
+    gains = paired[["device", "segment_type"]].copy()
+    for key in keys:
+        if key in paired and f"{key}_ref" in paired:
+            diff = pd.to_numeric(paired[key]) - pd.to_numeric(paired[f"{key}_ref"])
+            gains[f"{key}_improvement"] = diff.where(np.isfinite(diff))
+    return gains.groupby(["device", "segment_type"], as_index=False).mean()
+
+
+def segment_scores(systems: Mapping[str, tuple[Path, Sequence[Path]]]) -> dict[str, pd.DataFrame]:
+    """Every scored segment of each system (for the distributions)."""
+    return {system: _scored(tables) for system, (_, tables) in systems.items()}
+
+
+__all__ = [
+    "INDIVIDUAL",
+    "MAIN_KEYS",
+    "SUMMED",
+    "compare_systems",
+    "device_numbers",
+    "report_job",
+    "score_job",
+    "segment_scores",
+]

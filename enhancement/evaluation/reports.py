@@ -17,13 +17,13 @@ import csv
 import io
 import json
 import logging
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
+from ..atomic_write import write_text_atomically
+from ..challenge import OUTPUT_RATE
 from .metrics import NOT_COMPUTED
-from .segments import SAMPLE_RATE, before_start_reason, reasons, seconds_text
+from .segments import before_start_reason, reasons, seconds_text
 from .stats import compute_stats
 from .tables import SCORED, SKIPPED, TABLE_COLUMNS, _fmt
 
@@ -32,18 +32,6 @@ log = logging.getLogger(__name__)
 
 def report_name(dataset: str, device: str, segment_type: str, session: str = "_", pid: str = "_") -> str:
     return f"report.{dataset}.{device}.{segment_type}.{session}.{pid}.json"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _kept_row(row: dict, keys: list[str]) -> dict:
@@ -59,14 +47,14 @@ def _write_level(out_dir: Path, name: str, kept: list[dict], keys: list[str]) ->
     if kept:  # upstream: the keys of the first row
         stat_keys = [k for k in kept[0] if k != "key"]
     stats = compute_stats(kept, stat_keys)
-    _atomic_write(out_dir / name, json.dumps(stats, indent=4))
+    write_text_atomically(out_dir / name, json.dumps(stats, indent=4))
     buf = io.StringIO()
     columns = ["key"] + stat_keys
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(columns)
     for r in kept:
         w.writerow([_fmt(r.get(c)) if isinstance(r.get(c), float) else r.get(c, "") for c in columns])
-    _atomic_write(out_dir / (name[: -len(".json")] + ".csv"), buf.getvalue())
+    write_text_atomically(out_dir / (name[: -len(".json")] + ".csv"), buf.getvalue())
 
 
 def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path,
@@ -82,7 +70,7 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
     segment scored is a warning, its count 0 and NaN statistics being no score.
     """
     out_dir = Path(out_dir)
-    earliest = round(earliest_start_s * SAMPLE_RATE)
+    earliest = round(earliest_start_s * OUTPUT_RATE)
     before_start = before_start_reason(earliest_start_s)
     check_earliest_start(rows, dataset, devices, segment_types, earliest_start_s)
     rows = [dict(r) for r in rows]
@@ -128,8 +116,8 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
             w.writerow(columns)
             for r in sel:
                 w.writerow([_fmt(r.get(c)) for c in columns])
-            _atomic_write(out_dir / f"segments.{dataset}.{device}.{stype}.csv", buf.getvalue())
-    _atomic_write(out_dir / f"summary.{dataset}.json", json.dumps(summary, indent=2))
+            write_text_atomically(out_dir / f"segments.{dataset}.{device}.{stype}.csv", buf.getvalue())
+    write_text_atomically(out_dir / f"summary.{dataset}.json", json.dumps(summary, indent=2))
     return summary
 
 
@@ -137,7 +125,7 @@ def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...
                          earliest_start_s: float) -> None:
     """A ValueError naming ``evaluation_earliest_start_s`` when it is past every
     segment of a device and segment type: its report would hold only NaN."""
-    earliest = round(earliest_start_s * SAMPLE_RATE)
+    earliest = round(earliest_start_s * OUTPUT_RATE)
     for device in devices:
         for stype in segment_types:
             starts = [r["start"] for r in rows if r["device"] == device and r["segment_type"] == stype]
@@ -145,5 +133,5 @@ def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...
                 raise ValueError(
                     f"evaluation_earliest_start_s is {seconds_text(earliest_start_s)} s, past every "
                     f"segment of {device} {stype} in {dataset} ({len(starts)} segment(s), the last starting at "
-                    f"{max(starts) / SAMPLE_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
+                    f"{max(starts) / OUTPUT_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
                     "official rule, 0 turns it off)")

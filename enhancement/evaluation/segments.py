@@ -1,28 +1,25 @@
-"""ECHI targets, segment lists, cutting, and the reasons a segment is not scored.
+"""ECHI segment lists, cutting, and the reasons a segment is not scored.
 
-Mirrors the official recipe: targets are the three partners of each device
-with a wearer (``metadata/sessions.{dataset}.csv``); segments are headerless
-``index,start,end`` rows at 16 kHz; a cut segment goes through a PCM_16 round
-trip (the recipe writes it with soundfile and reads it back). A segment is not
-scored when it runs past the end, starts before ``earliest_start`` samples, is
-shorter than the metric set allows, or its reference is constant.
+Mirrors the official recipe: the targets are the manifest's
+(``enhancement.manifest``); segments are headerless ``index,start,end`` rows
+at 16 kHz; a cut segment goes through a PCM_16 round trip (the recipe writes
+it with soundfile and reads it back). A segment is not scored when it runs
+past the end, starts before ``earliest_start`` samples, is shorter than the
+metric set allows, or its reference is constant.
 A list's rows are checked as they are read: a negative or reversed one is an
 error naming the file and row, a repeated one is scored once (with a warning).
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..challenge import OUTPUT_RATE
 from ..scoring_inputs import segment_rows
-
-POSITIONS = ("pos1", "pos2", "pos3", "pos4")
-SAMPLE_RATE = 16000
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +49,6 @@ def reasons(earliest_start_s: float = 30.0) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Target:
-    """One (session, device, partner) whose output is scored."""
-
-    session: str
-    device: str
-    pid: str
-
-    @property
-    def stem(self) -> str:
-        return f"{self.session}.{self.device}.{self.pid}"
-
-
-@dataclass(frozen=True)
 class Segment:
     """One row of a segment list, in samples."""
 
@@ -75,37 +59,6 @@ class Segment:
     def key(self, stem: str) -> str:
         """Upstream's segment file name, the row key of every report."""
         return f"{stem}.{self.index:03g}.{self.start}_{self.end}.wav"
-
-
-def sessions_file(data_root: Path, dataset: str) -> Path:
-    return Path(data_root) / "metadata" / f"sessions.{dataset}.csv"
-
-
-def segments_file(data_root: Path, dataset: str, target: Target) -> Path:
-    return Path(data_root) / "metadata" / "ref" / dataset / f"{target.stem}.csv"
-
-
-def reference_file(data_root: Path, dataset: str, target: Target) -> Path:
-    return Path(data_root) / "ref" / dataset / f"{target.stem}.wav"
-
-
-def read_targets(data_root: Path, dataset: str, devices: tuple[str, ...] = ("aria", "ha")) -> list[Target]:
-    """Targets in upstream's order: device, then session row, then position."""
-    path = sessions_file(data_root, dataset)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: sessions file of dataset {dataset!r} not found under {data_root}")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    targets = []
-    for device in devices:
-        for row in rows:
-            if f"{device}_pos" not in row or "session" not in row:
-                raise ValueError(f"{path}: needs columns session,{device}_pos,pos1..pos4")
-            pos = "pos" + (row[f"{device}_pos"] or "").strip()
-            if pos not in POSITIONS:
-                continue  # no wearer of this device in the session (upstream warns)
-            targets += [Target(row["session"], device, row[p]) for p in POSITIONS if p != pos]
-    return targets
 
 
 def read_segments(path: Path) -> list[Segment]:
@@ -135,21 +88,33 @@ def read_segments(path: Path) -> list[Segment]:
     return list(segs)
 
 
+def cut(signal: np.ndarray, seg: Segment) -> np.ndarray:
+    """A segment of a signal as float64, what the metrics score (the signal may be float32)."""
+    return signal[seg.start: seg.end].astype(np.float64)
+
+
 def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
     """What writing PCM_16 and reading back does: x*32768, round half even, clip."""
     return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
 
 
-def sum_signals(signals: list[np.ndarray]) -> np.ndarray:
-    """Sum, zero-padding each to the longest (upstream's summed signals)."""
-    total = np.zeros(max(len(s) for s in signals))
-    for s in signals:
-        total[: len(s)] += s
+def add_signal(total: np.ndarray | None, signal: np.ndarray) -> np.ndarray:
+    """``total + signal``, zero-padded to the longer (upstream's summed signals):
+    ``total`` is added to in place where it is long and wide enough, so a
+    session-device's sum is built one file at a time. None starts a sum."""
+    if total is None:
+        return signal.copy()
+    dtype = np.result_type(total, signal)
+    if len(signal) > len(total) or dtype != total.dtype:
+        grown = np.zeros(max(len(total), len(signal)), dtype)
+        grown[: len(total)] = total
+        total = grown
+    total[: len(signal)] += signal
     return total
 
 
 def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: int,
-                min_length_s: float, fs: int = SAMPLE_RATE,
+                min_length_s: float, fs: int = OUTPUT_RATE,
                 before_start: str = BEFORE_START) -> tuple[str, str] | None:
     """(reason code, detail) when the segment is not scored, else None (upstream's order);
     ``before_start`` is the code of a segment starting before ``earliest_start``."""
@@ -160,7 +125,7 @@ def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: 
     length = max(seg.end - seg.start, 0)
     if length / fs < min_length_s:
         return TOO_SHORT, f"{length / fs:.4f} s < {min_length_s} s"
-    r = pcm16_round_trip(ref[seg.start: seg.end])
+    r = pcm16_round_trip(cut(ref, seg))
     if r.size == 0 or np.all(r == r[0]):
         return CONSTANT_REF, "reference segment has only one value"
     return None

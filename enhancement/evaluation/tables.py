@@ -2,16 +2,16 @@
 
 A table is a CSV with fixed leading columns (``TABLE_COLUMNS``) then the metric
 keys of the set. Floats are written with ``repr`` so they read back bit-exact;
-NaN and infinities as ``nan``/``inf``. Written to a temporary name and renamed.
+NaN and infinities as ``nan``/``inf``. Written whole or not at all (``atomic_output``).
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
+
+from ..atomic_write import atomic_output
 
 TABLE_COLUMNS = ("key", "session", "device", "pid", "segment_type", "index", "start", "end",
                  "status", "reason", "detail")
@@ -28,27 +28,20 @@ def _fmt(value: object) -> str:
 
 
 def write_table(rows: list[dict], metric_keys: list[str], path: Path) -> Path:
-    """Write rows atomically (temporary file in the same folder, then rename)."""
+    """Write rows, every column of ``TABLE_COLUMNS`` then the metric keys, atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     columns = list(TABLE_COLUMNS) + list(metric_keys)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(columns)
-            for row in rows:
-                w.writerow([_fmt(row.get(c)) for c in columns])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for row in rows:
+            w.writerow([_fmt(row.get(c)) for c in columns])
     return path
 
 
 def read_table(path: Path) -> tuple[list[dict], list[str]]:
     """Rows (metric values as floats, absent as missing keys) and the metric keys."""
-    with open(path, newline="") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         fields = reader.fieldnames or []
         missing = [c for c in TABLE_COLUMNS if c not in fields]

@@ -73,30 +73,40 @@ def validated_first(wildcards):
     return []
 
 
-def scoring_inputs_of_file(wildcards):
+def partner_scoring_files(wildcards, pid):
+    """A partner's reference and segment list under data_root."""
     w = wildcards
-    paths = [
-        reference_path(w.dataset, w.session, w.device, w.pid),
-        segments_path(w.dataset, w.session, w.device, w.pid),
-    ]
-    return present_scoring_inputs(
-        paths, f"{w.session}.{w.device}.{w.pid}"
-    ) + validated_first(wildcards)
+    return {
+        f"reference_{pid}": reference_path(w.dataset, w.session, w.device, pid),
+        f"segments_{pid}": segments_path(w.dataset, w.session, w.device, pid),
+    }
 
 
-def scoring_inputs_of_session_device(wildcards):
+def scoring_inputs_of(wildcards):
+    """What a session-device's scoring job reads, by name: the partners' submission
+    files (seat order), and each partner's reference and segment list
+    (`reference_{pid}`, `segments_{pid}`) where they exist. A missing one is
+    named: that partner and the summed segments are not scored, the rest is."""
     w = wildcards
-    paths = [
-        path
-        for pid in partners_of(wildcards)
-        for path in (
-            reference_path(w.dataset, w.session, w.device, pid),
-            segments_path(w.dataset, w.session, w.device, pid),
+    present = {}
+    for pid in partners_of(wildcards):
+        files = partner_scoring_files(wildcards, pid)
+        found = present_scoring_inputs(
+            list(files.values()), f"{w.session}.{w.device}.{pid}"
         )
-    ]
-    return present_scoring_inputs(
-        paths, f"{w.session}.{w.device} (summed)"
-    ) + validated_first(wildcards)
+        present.update({name: path for name, path in files.items() if path in found})
+    present_scoring_inputs(
+        [
+            path
+            for pid in partners_of(wildcards)
+            for path in partner_scoring_files(wildcards, pid).values()
+        ],
+        f"{w.session}.{w.device} (summed)",
+    )
+    inputs = {"submissions": partner_submissions_of(wildcards), **present}
+    if validated := validated_first(wildcards):
+        inputs["validated"] = validated
+    return inputs
 
 
 def submission_of(wildcards):
@@ -115,21 +125,14 @@ def partner_submissions_of(wildcards):
 
 
 def score_tables(system, dataset):
-    """Every scoring table of a system and dataset: one per submission file
-    (individual), one per session and device (summed)."""
-    targets = targets_in(dataset)
-    individual = [
-        score_table_path(
-            system, dataset, "individual", f"{t.session}.{t.device}.{t.pid}"
-        )
-        for t in targets
-    ]
-    pairs = dict.fromkeys((t.session, t.device) for t in targets)
-    summed = [
-        score_table_path(system, dataset, "summed", f"{session}.{device}")
+    """Every scoring table of a system and dataset: per session and device,
+    one of its individual segments and one of its summed ones."""
+    pairs = dict.fromkeys((t.session, t.device) for t in targets_in(dataset))
+    return [
+        score_table_path(system, dataset, segment_type, session, device)
         for session, device in pairs
+        for segment_type in SEGMENT_TYPES
     ]
-    return individual + summed
 
 
 def score_tables_of(wildcards):
@@ -196,26 +199,14 @@ def submission_signatures(system, paths):
     return [stat_signature(p) for p in paths if Path(p).is_file()]
 
 
-def score_file_signature(wildcards):
-    w = wildcards
-    return signatures_of(
-        [
-            reference_path(w.dataset, w.session, w.device, w.pid),
-            segments_path(w.dataset, w.session, w.device, w.pid),
-        ]
-    ) + submission_signatures(w.system, [submission_of(w)])
-
-
-def score_summed_signature(wildcards):
-    w = wildcards
+def score_signature(wildcards):
+    """The references and segment lists a session-device's scoring job reads,
+    and its submission files where they were made elsewhere."""
     paths = [
         path
         for pid in partners_of(wildcards)
-        for path in (
-            reference_path(w.dataset, w.session, w.device, pid),
-            segments_path(w.dataset, w.session, w.device, pid),
-        )
+        for path in partner_scoring_files(wildcards, pid).values()
     ]
     return signatures_of(paths) + submission_signatures(
-        w.system, partner_submissions_of(wildcards)
+        wildcards.system, partner_submissions_of(wildcards)
     )
