@@ -23,7 +23,6 @@ from enhancement.evaluation.metrics import SegmentScorer
 from enhancement.evaluation.scoring import PartnerFiles, score_segments, score_session_device
 from enhancement.evaluation.segments import (
     Segment,
-    add_signal,
     pcm16_round_trip,
     read_segments,
     skip_reason,
@@ -71,15 +70,6 @@ def test_pcm16_round_trip_rounds_half_even_and_clips():
     x = np.array([0.5 / 32768, 1.5 / 32768, 1.2, -1.5, -1.0, 32767.4 / 32768])
     assert list(pcm16_round_trip(x) * 32768) == [0, 2, 32767, -32768, -32768, 32767]
 
-
-
-def test_a_sum_is_built_one_signal_at_a_time_zero_padded_to_the_longest():
-    first = np.ones(3, np.float32)
-    total = add_signal(None, first)
-    total = add_signal(total, np.ones(5, np.float32))
-    assert list(total) == [2, 2, 2, 1, 1] and list(first) == [1, 1, 1]  # a copy, not the first signal
-    total = add_signal(total, np.full(4, 0.5))
-    assert total.dtype == np.float64 and list(total) == [2.5, 2.5, 2.5, 1.5, 1]
 
 
 @pytest.mark.parametrize(("seg", "ref_mod", "reason"), [
@@ -303,15 +293,25 @@ def test_a_partner_without_reference_is_not_scored_nor_the_sums_the_others_are(t
     assert {r["status"] for r in individual} == {"scored"}
 
 
-def test_pcm16_files_are_held_as_float32_with_the_values_float64_would_hold(tmp_path):
-    """A 36-minute file is 138 MB in float32, twice that in float64; the values are the same."""
-    from enhancement.evaluation.scoring import read_audio
-    x = np.concatenate([tone(1000), [-1.0, 32767 / 32768]])
-    sf.write(tmp_path / "pcm16.wav", x, FS, subtype="PCM_16")
-    sf.write(tmp_path / "float.wav", x, FS, subtype="FLOAT")
-    held = read_audio(tmp_path / "pcm16.wav", "reference")
-    assert held.dtype == np.float32 and np.array_equal(held, sf.read(tmp_path / "pcm16.wav")[0])
-    assert read_audio(tmp_path / "float.wav", "reference").dtype == np.float64  # sums of float32 would round
+def test_stored_audio_reads_a_segment_of_the_files_summed_as_reading_them_whole(tmp_path):
+    """A job holds no whole signal (a 36-minute file is 276 MB as float64): each
+    segment is read from the files, zero-padded to the longest, summed in order."""
+    from enhancement.evaluation.scoring import StoredAudio
+    a = np.concatenate([tone(1000), [-1.0, 32767 / 32768]])
+    b = tone(700, f=500.0) * 0.5
+    sf.write(tmp_path / "a.wav", a, FS, subtype="PCM_16")
+    sf.write(tmp_path / "b.wav", b, FS, subtype="FLOAT")
+    one = StoredAudio.of(tmp_path / "a.wav", "reference")
+    whole_a = sf.read(tmp_path / "a.wav")[0]
+    assert len(one) == len(a) and np.array_equal(one[0:len(a)], whole_a)
+    both = StoredAudio.summed([one, StoredAudio.of(tmp_path / "b.wav", "reference")])
+    padded_b = np.zeros(len(a))
+    padded_b[:len(b)] = sf.read(tmp_path / "b.wav")[0]
+    expected = whole_a + padded_b
+    for start, end in [(0, 10), (len(b) - 5, len(b) + 5), (len(b) + 3, len(a)), (len(a) - 2, len(a) + 50)]:
+        got = both[start:end]
+        assert got.dtype == np.float64 and np.array_equal(got, expected[start:end]), (start, end)
+    assert len(both) == len(a)
 
 
 def test_summed_segments_cut_the_sums_of_every_partner(tmp_path):

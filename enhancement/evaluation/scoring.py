@@ -48,7 +48,7 @@ class PartnerFiles:
     def unusable(self) -> list[str]:
         """Why this partner cannot be scored, one phrase per file naming it:
         missing, empty, no audio, no segment (a damaged file is left to
-        ``read_audio``'s error)."""
+        ``checked_length``'s error)."""
         reasons = [f"its {what} is missing" if path is None else unusable_reason(path)
                    for what, path in (("reference", self.reference), ("segment list", self.segments))]
         if not Path(self.submission).is_file():
@@ -56,38 +56,72 @@ class PartnerFiles:
         return [why for why in reasons if why]
 
 
-# Stored samples that float32 holds exactly, and the sum of three of them too
-# (at most 3 * 2**15 steps of 2**-15: 17 of float32's 24 bits).
-EXACT_IN_FLOAT32 = ("PCM_S8", "PCM_U8", "PCM_16")
+# Subtypes that cannot hold NaN or Inf: no scan for them.
+INTEGER_SUBTYPES = ("PCM_S8", "PCM_U8", "PCM_16", "PCM_24", "PCM_32")
+SCAN_FRAMES = 1 << 20  # frames per block of the NaN scan of a float file
 
 
-def read_audio(path: Path | str, what: str, fs: int = OUTPUT_RATE) -> np.ndarray:
-    """Mono samples of a 16-kHz file; an error naming the file when it is absent,
-    damaged or empty (``AudioError``), or holds NaN or Inf.
-
-    float32 for PCM_16 files (the submission's format, and the references'):
-    the very values float64 would hold, at half the memory (a 36-minute file is
-    138 MB). Other formats are read as float64. Cut segments are scored as
-    float64 (``score_segments``), so the numbers do not depend on it."""
+def checked_length(path: Path | str, what: str, fs: int = OUTPUT_RATE) -> int:
+    """Frames of a mono 16-kHz file about to be scored; an error naming the file
+    when it is absent, damaged or empty (``AudioError``), or holds NaN or Inf."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} not found")
     info = audio_info(path)  # unreadable, 0 frames, truncated: named as for a raw recording
-    dtype = "float32" if info.subtype in EXACT_IN_FLOAT32 else "float64"
-    x, rate = sf.read(path, dtype=dtype, always_2d=True)
-    if rate != fs:
-        raise ValueError(f"{path}: {what} is {rate} Hz; the evaluation needs {fs} Hz")
-    if x.shape[1] != 1:
-        log.warning("%s: %s has %d channels; the first is scored (as upstream)", path, what, x.shape[1])
-    x = np.ascontiguousarray(x[:, 0])
-    finite = np.isfinite(x)
-    if not finite.all():
-        frame = int(np.argmin(finite))
-        raise AudioError(
-            f"{path}: {what} holds {x.size - int(finite.sum())} NaN or Inf samples (the first at frame "
-            f"{frame}, {frame / rate:.3f} s in); no score can be computed on them: re-export the file "
-            "or fix the samples")
-    return x
+    if info.samplerate != fs:
+        raise ValueError(f"{path}: {what} is {info.samplerate} Hz; the evaluation needs {fs} Hz")
+    if info.channels != 1:
+        log.warning("%s: %s has %d channels; the first is scored (as upstream)", path, what, info.channels)
+    if info.subtype not in INTEGER_SUBTYPES:
+        done = 0
+        for block in sf.blocks(path, blocksize=SCAN_FRAMES, dtype="float64", always_2d=True):
+            finite = np.isfinite(block[:, 0])
+            if not finite.all():
+                frame = done + int(np.argmin(finite))
+                bad = sum(int((~np.isfinite(b[:, 0])).sum()) for b in
+                          sf.blocks(path, blocksize=SCAN_FRAMES, dtype="float64", always_2d=True))
+                raise AudioError(
+                    f"{path}: {what} holds {bad} NaN or Inf samples (the first at frame "
+                    f"{frame}, {frame / fs:.3f} s in); no score can be computed on them: re-export the file "
+                    "or fix the samples")
+            done += len(block)
+    return info.frames
+
+
+class StoredAudio:
+    """The first channel of one or more checked files, summed (each zero-padded to
+    the longest, upstream's summed signals), read a segment at a time as float64.
+
+    A job thus holds no whole signal, whatever the session's length (a 36-minute
+    file is 276 MB as float64); the values are those of reading the files whole
+    and summing them in order.
+    """
+
+    def __init__(self, files: Sequence[tuple[Path, int]]) -> None:
+        self._files = list(files)
+        self._length = max((n for _, n in self._files), default=0)
+
+    @classmethod
+    def of(cls, path: Path | str, what: str, fs: int = OUTPUT_RATE) -> StoredAudio:
+        return cls([(Path(path), checked_length(path, what, fs))])
+
+    @classmethod
+    def summed(cls, parts: Sequence[StoredAudio]) -> StoredAudio:
+        return cls([f for part in parts for f in part._files])
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, where: slice) -> np.ndarray:
+        start, stop, _ = where.indices(self._length)
+        out = np.zeros(max(stop - start, 0))
+        for path, frames in self._files:
+            lo, hi = min(start, frames), min(stop, frames)
+            if hi > lo:
+                with sf.SoundFile(path) as f:
+                    f.seek(lo)
+                    out[: hi - lo] += f.read(hi - lo, dtype="float64", always_2d=True)[:, 0]
+        return out
 
 
 def _earliest(earliest_start_s: float, fs: int) -> int:
@@ -95,7 +129,7 @@ def _earliest(earliest_start_s: float, fs: int) -> int:
 
 
 def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment],
-                   ref: np.ndarray, est: np.ndarray, scorer: SegmentScorer,
+                   ref: np.ndarray | StoredAudio, est: np.ndarray | StoredAudio, scorer: SegmentScorer,
                    earliest_start_s: float = 30.0) -> list[dict]:
     """Rows for the segments of one target cut from (ref, est); each cut is
     scored as float64, whatever the signals' type."""
@@ -127,11 +161,10 @@ def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer
                          earliest_start_s: float = 30.0) -> tuple[list[dict], list[dict]]:
     """The rows of one (session, device): its partners' ``individual`` segments and its ``summed`` ones.
 
-    Partners are scored one after another (reference and submission read,
-    scored, let go) while their sums build up, so a job holds four signals at
-    most, in float32 for PCM_16 files (550 MB for a 36-minute session):
-    the partners' references are summed, and so are their submission files
-    (each zero-padded to the longest; PCM_16 sums are exact in float32); each
+    Partners are scored one after another; each segment is read from the files
+    when it is scored (``StoredAudio``), so a job's memory does not grow with the
+    session. For the summed segments, the partners' references are summed, and
+    so are their submission files (each zero-padded to the longest); each
     partner's segment list then cuts the two sums. A partner
     that cannot be scored (``PartnerFiles.unusable``) is left out with a
     warning, and so are the summed segments.
@@ -146,20 +179,21 @@ def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer
         first = partners[0].target
         log.warning("%s.%s summed is not scored: %s", first.session, first.device, "; ".join(reasons))
     individual: list[dict] = []
-    ref_sum = est_sum = None
+    refs, ests = [], []
     lists: list[tuple[Target, list[sg.Segment]]] = []
     for p in partners:
         if unusable[p.target]:
             continue
         stem = p.target.stem
         segs = sg.read_segments(p.segments)
-        ref = read_audio(p.reference, f"reference of {stem}")
-        est = read_audio(p.submission, f"submission file of {stem}")
+        ref = StoredAudio.of(p.reference, f"reference of {stem}")
+        est = StoredAudio.of(p.submission, f"submission file of {stem}")
         individual += score_segments(p.target, INDIVIDUAL, segs, ref, est, scorer, earliest_start_s)
         if summed_too:
-            ref_sum, est_sum = sg.add_signal(ref_sum, ref), sg.add_signal(est_sum, est)
+            refs.append(ref)
+            ests.append(est)
             lists.append((p.target, segs))
-        del ref, est  # one partner's audio at a time, besides the sums
+    ref_sum, est_sum = StoredAudio.summed(refs), StoredAudio.summed(ests)
     summed: list[dict] = []
     for target, segs in lists:
         summed += score_segments(target, SUMMED, segs, ref_sum, est_sum, scorer, earliest_start_s)

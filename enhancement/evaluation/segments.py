@@ -89,28 +89,13 @@ def read_segments(path: Path) -> list[Segment]:
 
 
 def cut(signal: np.ndarray, seg: Segment) -> np.ndarray:
-    """A segment of a signal as float64, what the metrics score (the signal may be float32)."""
+    """A segment of a signal (an array, or ``StoredAudio`` reading it from the files) as float64, what the metrics score."""
     return signal[seg.start: seg.end].astype(np.float64)
 
 
 def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
     """What writing PCM_16 and reading back does: x*32768, round half even, clip."""
     return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
-
-
-def add_signal(total: np.ndarray | None, signal: np.ndarray) -> np.ndarray:
-    """``total + signal``, zero-padded to the longer (upstream's summed signals):
-    ``total`` is added to in place where it is long and wide enough, so a
-    session-device's sum is built one file at a time. None starts a sum."""
-    if total is None:
-        return signal.copy()
-    dtype = np.result_type(total, signal)
-    if len(signal) > len(total) or dtype != total.dtype:
-        grown = np.zeros(max(len(total), len(signal)), dtype)
-        grown[: len(total)] = total
-        total = grown
-    total[: len(signal)] += signal
-    return total
 
 
 def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: int,
