@@ -166,6 +166,24 @@ def test_dnsmos_shared_hops_equal_speechmos(seconds):
     assert ours["dns_p808"] == pytest.approx(float(theirs["p808_mos"]), abs=1e-6)
 
 
+@pytest.mark.parametrize("samples", [144160, 190003, 256000])
+def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
+    """The P.808 input written with numpy (no librosa in a job) is speechmos's, bit for bit."""
+    import librosa
+    from speechmos import dnsmos
+
+    from enhancement.evaluation.metrics import dnsmos_mel
+
+    assert np.array_equal(dnsmos_mel.mel_basis(), librosa.filters.mel(sr=FS, n_fft=321, n_mels=120))
+    x = 0.1 * np.random.default_rng(samples).standard_normal(samples)
+    starts = list(range(0, samples - 144160 + 1, FS))
+    model = dnsmos.DNSMOS.__new__(dnsmos.DNSMOS)
+    ours = dnsmos_mel.MelFeatures().hops(x, starts)
+    for start, got in zip(starts, ours, strict=True):
+        expected = np.array(model.audio_melspec(audio=x[start:start + 144160][:-160])).astype("float32")
+        assert np.array_equal(got[0], expected)
+
+
 def test_metric_sets():
     assert resolve_metrics("quick") == ("pysepm", "pesq", "stoi")
     assert resolve_metrics("full") == tuple(FAMILY_KEYS)
