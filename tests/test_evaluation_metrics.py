@@ -184,6 +184,55 @@ def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
         assert np.array_equal(got[0], expected)
 
 
+def test_dnsmos_graph_cut_is_onnx_extractors():
+    """The P.835 model cut on its protobuf bytes (no onnx import in a job) has
+    onnx.utils.Extractor's nodes and initializers, and computes the same."""
+    import os
+
+    import onnx
+    from onnx.utils import Extractor
+
+    from enhancement.evaluation.metrics import dnsmos_graph as g
+
+    path = os.path.join(g.speechmos_model_dir(), "sig_bak_ovr.onnx")
+    with open(path, "rb") as f:
+        head, tail = (onnx.load_from_string(b) for b in g.cut_graph(f.read()))
+    extractor = Extractor(onnx.shape_inference.infer_shapes(onnx.load(path)))
+    for ours, (src, dst) in ((head, (g.FRAMES, g.FEATURES)), (tail, (g.FEATURES, g.SCORES))):
+        onnx.checker.check_model(ours)
+        theirs = extractor.extract_model([src], [dst])
+        assert [n.name for n in ours.graph.node] == [n.name for n in theirs.graph.node]
+        assert sorted(i.name for i in ours.graph.initializer) == sorted(i.name for i in theirs.graph.initializer)
+        assert [i.name for i in ours.graph.input] == [src] and [o.name for o in ours.graph.output] == [dst]
+    frames = (0.1 * np.random.default_rng(0).standard_normal((2, 40, 320))).astype(np.float32)
+    head_out = g.session(head.SerializeToString(), 1).run(None, {g.FRAMES: frames})[0]
+    assert head_out.shape == (2, 32, 20, 80)
+    features = np.pad(head_out, ((0, 0), (0, 0), (0, 430), (0, 0)))
+    full_tail = extractor.extract_model([g.FEATURES], [g.SCORES]).SerializeToString()
+    assert np.array_equal(g.session(tail.SerializeToString(), 1).run(None, {g.FEATURES: features})[0],
+                          g.session(full_tail, 1).run(None, {g.FEATURES: features})[0])
+    with pytest.raises(RuntimeError, match="not the DNSMOS P.835 graph"):
+        with open(os.path.join(g.speechmos_model_dir(), "model_v8.onnx"), "rb") as f:
+            g.cut_graph(f.read(), "model_v8.onnx")
+
+
+def test_dnsmos_job_imports_neither_onnx_nor_librosa_core():
+    """What a scoring job pays for at set-up: onnx (1.4 CPU-s) and librosa's core
+    with numba (~2 CPU-s with its first stft) are not imported by DNSMOS."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np
+from enhancement.evaluation.metrics.dnsmos import Dnsmos
+Dnsmos()(np.sin(np.arange(20000) * 0.05) * 0.3, 16000)
+print("imported:", sorted(m for m in ("onnx", "numba", "librosa.core") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "imported: []" in out
+
+
 def test_metric_sets():
     assert resolve_metrics("quick") == ("pysepm", "pesq", "stoi")
     assert resolve_metrics("full") == tuple(FAMILY_KEYS)
