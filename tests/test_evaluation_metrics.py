@@ -310,6 +310,18 @@ print("threads while scoring:", seen, "after:", torch.get_num_threads(), "ci_sdr
     assert "threads while scoring: [1] after: 2 True" in out
 
 
+@pytest.mark.parametrize("n", [4800, 4801, 15173, 37777])
+def test_ncm_band_envelopes_equal_scipy_hilbert(n):
+    """One complex FFT pair per band for both signals: scipy.signal.hilbert's magnitudes."""
+    from scipy.signal import hilbert
+
+    rng = np.random.default_rng(n)
+    xb, yb = rng.standard_normal((2, 20, n))
+    for got, bands in zip(sepm.band_envelopes(xb, yb), (xb, yb), strict=True):
+        expected = np.abs(hilbert(bands, axis=1))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-13 * expected.max())
+
+
 @pytest.mark.parametrize("n", [4800, 4801, 37777])
 def test_ncm_envelope_resampling_equals_upfirdn(n):
     """NCM's 32-Hz envelope resampling keeps only upfirdn's needed outputs, with the same values."""
