@@ -74,10 +74,14 @@ def hann_window(n: int = N_FFT) -> np.ndarray:
     return get_window("hann", n, fftbins=True)
 
 
-def power_to_db_ref_max(power: np.ndarray) -> np.ndarray:
-    """``librosa.power_to_db(power, ref=np.max)`` (amin 1e-10, top_db 80)."""
-    log_spec = 10.0 * np.log10(np.maximum(AMIN, power))
-    log_spec -= 10.0 * np.log10(np.maximum(AMIN, np.max(power)))
+def _db(power: np.ndarray) -> np.ndarray:
+    """``librosa.power_to_db``'s elementwise first step (in place of ref = max, the hop's own)."""
+    return 10.0 * np.log10(np.maximum(AMIN, power))
+
+
+def _relative_clipped(log_spec: np.ndarray, ref: float) -> np.ndarray:
+    """The rest of ``librosa.power_to_db(power, ref=np.max)``, ``ref`` being the max power."""
+    log_spec -= 10.0 * np.log10(np.maximum(AMIN, ref))
     return np.maximum(log_spec, log_spec.max() - TOP_DB)
 
 
@@ -109,12 +113,15 @@ class MelFeatures:
             tail = seg[tail_start:]
             edges.append(np.concatenate([tail, np.zeros(N_FFT - len(tail))]))
         edge_mel = self._mel(self._power(np.stack(edges)))
+        # power_to_db's first step is elementwise: made once for the frames the hops share
+        shared_db, edge_db = _db(shared), _db(edge_mel)
         out = []
         for k, s in enumerate(starts):
             m = s // HOP
-            mel = np.concatenate([edge_mel[:, 2 * k:2 * k + 1], shared[:, m:m + FRAMES - 2],
-                                  edge_mel[:, 2 * k + 1:2 * k + 2]], axis=1)
-            feats = (power_to_db_ref_max(mel) + 40) / 40
+            ref = max(edge_mel[:, 2 * k].max(), shared[:, m:m + FRAMES - 2].max(), edge_mel[:, 2 * k + 1].max())
+            log_spec = np.concatenate([edge_db[:, 2 * k:2 * k + 1], shared_db[:, m:m + FRAMES - 2],
+                                       edge_db[:, 2 * k + 1:2 * k + 2]], axis=1)
+            feats = (_relative_clipped(log_spec, ref) + 40) / 40
             out.append(np.array(feats.T).astype("float32")[np.newaxis, :, :])
         return out
 
