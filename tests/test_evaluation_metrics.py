@@ -166,6 +166,19 @@ def test_dnsmos_shared_hops_equal_speechmos(seconds):
     assert ours["dns_p808"] == pytest.approx(float(theirs["p808_mos"]), abs=1e-6)
 
 
+def test_dnsmos_head_chunks_change_no_bit(monkeypatch):
+    """The whole-signal head run in chunks (halo CHUNK_HALO) gives the bits of one run."""
+    from enhancement.evaluation.metrics import dnsmos
+
+    d = dnsmos.Dnsmos()
+    x = (0.1 * np.random.default_rng(3).standard_normal(FS * 12)).astype(np.float32)
+    starts = list(range(0, len(x) - 144160 + 1, FS))
+    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 10 ** 6)
+    whole = d._primary_raw(x, starts)
+    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 100)
+    assert all(np.array_equal(a, b) for a, b in zip(d._primary_raw(x, starts), whole, strict=True))
+
+
 @pytest.mark.parametrize("samples", [144160, 190003, 256000])
 def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
     """The P.808 input written with numpy (no librosa in a job) is speechmos's, bit for bit."""

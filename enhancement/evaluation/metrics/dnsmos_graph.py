@@ -26,7 +26,10 @@ POOL = 2  # the head's time pooling (its one 2x2 max pool); hops start on even f
 # more 3x3 convolution): the first and last EDGE_POOLED outputs of a hop see its zero padding.
 EDGE_POOLED = 3
 EDGE_FRAMES = 12  # input frames run per hop edge to recompute those: output 2 needs input 0..11
-CHUNK_HALO = 16  # extra input frames each side of a chunk of the whole-signal run (even)
+# Extra input frames each side of a chunk of the whole-signal run (even, for the pool): a chunk's
+# own zero padding reaches 4 frames into its fourth convolution's output, whose frames from 2 before
+# the first kept pooled output to 1 after the last are read (the fifth convolution): 6 suffice.
+CHUNK_HALO = 6
 FRAME_HOP = 160
 FRAME_LEN = 320
 HOP_FRAMES = 900  # frames of one 9.01-s hop
