@@ -177,7 +177,12 @@ def write_long_session(root: Path, minutes: float = 36.0, partners: int = 3,
         for i in range(segments):
             length = int(rng.uniform(0.5, 4.0) * FS)
             start = 30 * FS + i * spacing + int(rng.uniform(0, spacing - length))
-            own[start] = pcm16_round_trip(speech_like(length / FS, rng))[:length]
+            with np.errstate(invalid="ignore"):
+                x = speech_like((length + 1) / FS, rng)[:length]
+            while not np.isfinite(x).all():  # all pause: speech_like's peak normalisation divides by 0
+                with np.errstate(invalid="ignore"):
+                    x = speech_like((length + 1) / FS, rng)[:length]
+            own[start] = pcm16_round_trip(x)
             rows.append(f"{i},{start},{start + length}")
         (root / "metadata" / "ref" / dataset / f"{session}.{device}.{pid}.csv").write_text("\n".join(rows) + "\n")
         speech.append(own)
