@@ -21,6 +21,7 @@ from scipy.signal.windows import kaiser
 from .ncm_filters import FILTERS_16K_HEX
 
 EPS = np.finfo(np.float64).eps
+NCM_BAND_GROUP = 4  # NCM's bands filtered and enveloped together
 FRAME_S = 0.03
 OVERLAP = 0.75
 
@@ -486,15 +487,20 @@ def ncm(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
     filters, weight, h = _ncm_design(fs)
     n = min(len(clean), len(processed))
     x, y = clean[:n], processed[:n]
-    # bands x time: each band's FFTs run on contiguous memory
-    xb = np.empty((len(filters), n))
-    yb = np.empty((len(filters), n))
-    for i, (b, a) in enumerate(filters):
-        xb[i] = lfilter(b, a, x)
-        yb[i] = lfilter(b, a, y)
-    x_env, y_env = band_envelopes(xb, yb)
-    xe = _resample_envelope(x_env.T, fs, h)
-    ye = _resample_envelope(y_env.T, fs, h)
+    # a few bands at a time (~70 bytes per sample and band live at once: 20 bands of a 20-s
+    # segment would hold 450 MB), laid out bands x time so their FFTs run on contiguous memory
+    xe, ye = [], []
+    for lo in range(0, len(filters), NCM_BAND_GROUP):
+        group = filters[lo:lo + NCM_BAND_GROUP]
+        xb = np.empty((len(group), n))
+        yb = np.empty((len(group), n))
+        for i, (b, a) in enumerate(group):
+            xb[i] = lfilter(b, a, x)
+            yb[i] = lfilter(b, a, y)
+        x_env, y_env = band_envelopes(xb, yb)
+        xe.append(_resample_envelope(x_env.T, fs, h))
+        ye.append(_resample_envelope(y_env.T, fs, h))
+    xe, ye = np.concatenate(xe, axis=1), np.concatenate(ye, axis=1)
     xc = xe - xe.mean(0)
     yc = ye - ye.mean(0)
     with np.errstate(divide="ignore", invalid="ignore"):
