@@ -166,6 +166,86 @@ def test_dnsmos_shared_hops_equal_speechmos(seconds):
     assert ours["dns_p808"] == pytest.approx(float(theirs["p808_mos"]), abs=1e-6)
 
 
+def test_dnsmos_head_chunks_change_no_bit(monkeypatch):
+    """The whole-signal head run in chunks (halo CHUNK_HALO) gives the bits of one run."""
+    from enhancement.evaluation.metrics import dnsmos
+
+    d = dnsmos.Dnsmos()
+    x = (0.1 * np.random.default_rng(3).standard_normal(FS * 12)).astype(np.float32)
+    starts = list(range(0, len(x) - 144160 + 1, FS))
+    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 10 ** 6)
+    whole = d._primary_raw(x, starts)
+    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 100)
+    assert all(np.array_equal(a, b) for a, b in zip(d._primary_raw(x, starts), whole, strict=True))
+
+
+@pytest.mark.parametrize("samples", [144160, 190003, 256000])
+def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
+    """The P.808 input written with numpy (no librosa in a job) is speechmos's, bit for bit."""
+    import librosa
+    from speechmos import dnsmos
+
+    from enhancement.evaluation.metrics import dnsmos_mel
+
+    assert np.array_equal(dnsmos_mel.mel_basis(), librosa.filters.mel(sr=FS, n_fft=321, n_mels=120))
+    x = 0.1 * np.random.default_rng(samples).standard_normal(samples)
+    starts = list(range(0, samples - 144160 + 1, FS))
+    model = dnsmos.DNSMOS.__new__(dnsmos.DNSMOS)
+    ours = dnsmos_mel.MelFeatures().hops(x, starts)
+    for start, got in zip(starts, ours, strict=True):
+        expected = np.array(model.audio_melspec(audio=x[start:start + 144160][:-160])).astype("float32")
+        assert np.array_equal(got[0], expected)
+
+
+def test_dnsmos_graph_cut_is_onnx_extractors():
+    """The P.835 model cut on its protobuf bytes (no onnx import in a job) has
+    onnx.utils.Extractor's nodes and initializers, and computes the same."""
+    import os
+
+    import onnx
+    from onnx.utils import Extractor
+
+    from enhancement.evaluation.metrics import dnsmos_graph as g
+
+    path = os.path.join(g.speechmos_model_dir(), "sig_bak_ovr.onnx")
+    with open(path, "rb") as f:
+        head, tail = (onnx.load_from_string(b) for b in g.cut_graph(f.read()))
+    extractor = Extractor(onnx.shape_inference.infer_shapes(onnx.load(path)))
+    for ours, (src, dst) in ((head, (g.FRAMES, g.FEATURES)), (tail, (g.FEATURES, g.SCORES))):
+        onnx.checker.check_model(ours)
+        theirs = extractor.extract_model([src], [dst])
+        assert [n.name for n in ours.graph.node] == [n.name for n in theirs.graph.node]
+        assert sorted(i.name for i in ours.graph.initializer) == sorted(i.name for i in theirs.graph.initializer)
+        assert [i.name for i in ours.graph.input] == [src] and [o.name for o in ours.graph.output] == [dst]
+    frames = (0.1 * np.random.default_rng(0).standard_normal((2, 40, 320))).astype(np.float32)
+    head_out = g.session(head.SerializeToString(), 1).run(None, {g.FRAMES: frames})[0]
+    assert head_out.shape == (2, 32, 20, 80)
+    features = np.pad(head_out, ((0, 0), (0, 0), (0, 430), (0, 0)))
+    full_tail = extractor.extract_model([g.FEATURES], [g.SCORES]).SerializeToString()
+    assert np.array_equal(g.session(tail.SerializeToString(), 1).run(None, {g.FEATURES: features})[0],
+                          g.session(full_tail, 1).run(None, {g.FEATURES: features})[0])
+    with pytest.raises(RuntimeError, match="not the DNSMOS P.835 graph"):
+        with open(os.path.join(g.speechmos_model_dir(), "model_v8.onnx"), "rb") as f:
+            g.cut_graph(f.read(), "model_v8.onnx")
+
+
+def test_dnsmos_job_imports_neither_onnx_nor_librosa_core():
+    """What a scoring job pays for at set-up: onnx (1.4 CPU-s) and librosa's core
+    with numba (~2 CPU-s with its first stft) are not imported by DNSMOS."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import numpy as np
+from enhancement.evaluation.metrics.dnsmos import Dnsmos
+Dnsmos()(np.sin(np.arange(20000) * 0.05) * 0.3, 16000)
+print("imported:", sorted(m for m in ("onnx", "numba", "librosa.core") if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert "imported: []" in out
+
+
 def test_metric_sets():
     assert resolve_metrics("quick") == ("pysepm", "pesq", "stoi")
     assert resolve_metrics("full") == tuple(FAMILY_KEYS)
@@ -241,6 +321,18 @@ print("threads while scoring:", seen, "after:", torch.get_num_threads(), "ci_sdr
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert "torch imported: False" in out
     assert "threads while scoring: [1] after: 2 True" in out
+
+
+@pytest.mark.parametrize("n", [4800, 4801, 15173, 37777])
+def test_ncm_band_envelopes_equal_scipy_hilbert(n):
+    """One complex FFT pair per band for both signals: scipy.signal.hilbert's magnitudes."""
+    from scipy.signal import hilbert
+
+    rng = np.random.default_rng(n)
+    xb, yb = rng.standard_normal((2, 20, n))
+    for got, bands in zip(sepm.band_envelopes(xb, yb), (xb, yb), strict=True):
+        expected = np.abs(hilbert(bands, axis=1))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-13 * expected.max())
 
 
 @pytest.mark.parametrize("n", [4800, 4801, 37777])

@@ -57,7 +57,15 @@ class Dnsmos:
         return {"dns_overall": float(np.mean(ovr)), "dns_p808": float(np.mean(p808))}
 
     def _hop_scores(self, audio: np.ndarray) -> tuple[list, list]:
-        """Per-hop OVRL and P.808 scores, the hops chosen exactly as speechmos chooses them."""
+        """Per-hop OVRL and P.808 scores, the hops chosen exactly as speechmos chooses them.
+
+        A doubled clip repeats with the original's length as period, so two hops
+        whose starts differ by a multiple of it have the same input and score:
+        each distinct hop is scored once. That needs a length dividing 16000 d
+        samples for some d <= 8 (a segment of exactly 2 s has 2 distinct hops of
+        7); segments cut at arbitrary samples rarely have one.
+        """
+        period = len(audio)
         need = int(INPUT_LENGTH * FS)
         while len(audio) < need:
             audio = np.append(audio, audio)
@@ -66,13 +74,20 @@ class Dnsmos:
             start, end = int(idx * FS), int((idx + INPUT_LENGTH) * FS)
             if len(audio[start:end]) == need:  # speechmos skips a hop cut short
                 starts.append(start)
-        raw = self._primary_raw(audio.astype("float32"), starts)
-        mels = self._mel.hops(audio, starts)
-        ovr, p808 = [], []
+        first_of: dict[int, int] = {}  # a hop's input (its start mod period) -> its distinct hop
+        distinct, unique = [], []
+        for start in starts:
+            k = first_of.setdefault(start % period, len(unique))
+            if k == len(unique):
+                unique.append(start)
+            distinct.append(k)
+        raw = self._primary_raw(audio.astype("float32"), unique)
+        mels = self._mel.hops(audio, unique)
+        ovr_of, p808_of = [], []
         for mel, (sig, bak, ovr_raw) in zip(mels, raw):
-            p808.append(self._model.p808_onnx_sess.run(None, {"input_1": mel})[0][0][0])
-            ovr.append(self._model.get_polyfit_val(sig, bak, ovr_raw, False)[2])
-        return ovr, p808
+            p808_of.append(self._model.p808_onnx_sess.run(None, {"input_1": mel})[0][0][0])
+            ovr_of.append(self._model.get_polyfit_val(sig, bak, ovr_raw, False)[2])
+        return [ovr_of[k] for k in distinct], [p808_of[k] for k in distinct]
 
     def _primary_raw(self, audio: np.ndarray, starts: list[int]) -> list:
         """Raw (SIG, BAK, OVRL) of the P.835 model for the 9.01-s hops at ``starts``."""
