@@ -1,8 +1,5 @@
 # Device and enrolment audio at the rate the system wants, once per rate:
-# systems that share a rate share these files. A resample job streams one file
-# through soxr: one CPU, flat memory, never a GPU, whatever its length (the
-# rule says so, so a profile's or the command line's --set-resources for
-# other rules leaves it alone).
+# systems that share a rate share these files.
 
 
 include: "functions/resample.smk"
@@ -22,9 +19,6 @@ rule resample_device:
         log_path("resample", "{rate}/{device}/{dataset}/{session}.{device}"),
     conda:
         "../environment.yml"
-    threads: 1
-    resources:
-        **RESAMPLE_RESOURCES,
     params:
         expected_rate=RAW_RATE,
         expected_channels=device_channels,
@@ -43,9 +37,6 @@ rule resample_enrolment:
         log_path("resample", "{rate}/participant/{dataset}/{pid}"),
     conda:
         "../environment.yml"
-    threads: 1
-    resources:
-        **RESAMPLE_RESOURCES,
     params:
         expected_rate=RAW_RATE,
         expected_channels=1,

@@ -20,7 +20,3 @@ def raw_device_signature(wildcards):
 
 def raw_enrolment_signature(wildcards):
     return file_signature(raw_enrolment_path(wildcards.dataset, wildcards.pid))
-
-
-# One file streamed in blocks: 1000 MB do for any length (benchmarks/README.md).
-RESAMPLE_RESOURCES = {"mem_mb": 1000, "runtime": 30, "cpus_per_task": 1}
