@@ -311,6 +311,8 @@ def test_stored_audio_reads_a_segment_of_the_files_summed_as_reading_them_whole(
     for start, end in [(0, 10), (len(b) - 5, len(b) + 5), (len(b) + 3, len(a)), (len(a) - 2, len(a) + 50)]:
         got = both[start:end]
         assert got.dtype == np.float64 and np.array_equal(got, expected[start:end]), (start, end)
+        got[:] = 9.0  # the caller's copy: reading the same segment again gives the samples
+        assert np.array_equal(both[start:end], expected[start:end]), (start, end)
     assert len(both) == len(a)
 
 
