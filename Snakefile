@@ -45,6 +45,11 @@ onstart:
     pass_sigterm_to_jobs()
 
 
+# A run that scored ends with the main numbers and where the files are.
+onsuccess:
+    say_headline()
+
+
 rule all:
     default_target: True
     input:

@@ -56,3 +56,35 @@ def unscored_note(datasets: Sequence[str], evaluate_datasets: Sequence[str],
     return (f"{', '.join(left)}: references found but not scored, as evaluate_datasets is "
             f"[{','.join(evaluate_datasets)}]; to score {'them' if len(left) > 1 else 'it'}, "
             f"--config evaluate_datasets=[{wanted}]")
+
+
+# The reference of the comparison when compare_systems does not name one.
+DEFAULT_REFERENCE = "passthrough"
+
+
+def compared_systems(requested: Sequence[str], available: Sequence[str],
+                     system: str) -> tuple[list[str], list[str]]:
+    """Which systems the comparison shows, in order (the first is the
+    reference of the improvements), and which of ``requested`` it cannot show.
+
+    ``available`` are the systems of the work folder with scores, or a
+    finished submission to score, of the dataset; ``system`` is the one
+    configured (always shown). An empty ``requested`` shows every available
+    system: passthrough first where it is there, then by name. A non-empty one
+    narrows and orders: its systems, then the configured one."""
+    present = {*available, system}
+    if requested:
+        wanted = list(dict.fromkeys([*requested, system]))
+    else:
+        wanted = sorted(present, key=lambda s: (s != DEFAULT_REFERENCE, s))
+    return [s for s in wanted if s in present], [s for s in wanted if s not in present]
+
+
+def absent_note(dataset: str, absent: Sequence[str]) -> str:
+    """How to add to the comparison the systems compare_systems names that
+    have neither scores nor a finished submission of the dataset here."""
+    return (f"compare ({dataset}): {', '.join(absent)} in compare_systems, but the work folder "
+            f"holds neither scores nor a finished submission of {dataset} from "
+            f"{'it' if len(absent) == 1 else 'them'}; run `snakemake --config "
+            f"enhancement_name={absent[0]}`, or score a folder made elsewhere with "
+            f"`python run_evaluation.py submission_dir=DIR system={absent[0]}`")

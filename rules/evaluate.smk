@@ -97,7 +97,7 @@ rule compare_systems:
     params:
         systems=compared_systems_of,
         tables=compared_tables_of,
-        reference_system=COMPARED[0],
+        reference_system=reference_system_of,
         devices=config["devices"],
         code=job_code("compare"),
     script:

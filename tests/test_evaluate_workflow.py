@@ -241,3 +241,36 @@ def test_an_empty_reference_is_named_and_not_scored_like_a_missing_one(finished,
     rows = segments(finished.workdir, "passthrough", "aria")
     assert "P305" not in set(rows.pid) and "P304" in set(rows.pid)
     assert device_report(finished.workdir, "passthrough", "aria")["pesq"]["count"] > 0
+
+
+def test_every_system_scored_in_the_work_folder_is_compared_and_compare_systems_narrows(finished, tmp_path):
+    """A folder scored with run_evaluation.py enters the comparison, and stays in
+    it on the next default run; the run ends with its headline numbers. Before,
+    only the three default names of compare_systems could be compared."""
+    import subprocess
+    import sys
+
+    from conftest import QUICK_SCORING, REPO
+
+    theirs = tmp_path / "theirs"
+    shutil.copytree(finished.workdir / "work/enhanced/passthrough/dev", theirs,
+                    ignore=shutil.ignore_patterns("*.csv"))
+    scored = subprocess.run(
+        [sys.executable, str(REPO / "run_evaluation.py"), "data_root=demo_data", f"submission_dir={theirs}",
+         "system=theirs", "--", "--directory", str(finished.workdir), "--cores", "2",
+         f"--configfile={QUICK_SCORING}"], capture_output=True, text=True, cwd=finished.workdir)
+    text = scored.stdout + scored.stderr
+    assert scored.returncode == 0, text[-3000:]
+    assert "dev: theirs, official weighted means; in brackets the mean improvement over passthrough" in text
+    assert re.search(r"^\s*aria\s+individual\s+\d+\s+[\d.]+ \(\+0\.000\)", text, re.M), text[-2000:]
+    assert f"official report files: {finished.workdir / 'work/evaluation/theirs/dev'}" in text
+
+    table = pd.read_csv(finished.workdir / "work/evaluation/comparison.dev.csv")
+    assert list(dict.fromkeys(table.system)) == ["passthrough", "theirs"]
+    assert finished.planned_jobs() == {}  # the default run compares the same systems
+
+    narrowed = finished("--config", "compare_systems=[theirs,ghost]")
+    assert "ghost in compare_systems, but the work folder holds neither scores nor" in narrowed.stdout + narrowed.stderr
+    table = pd.read_csv(finished.workdir / "work/evaluation/comparison.dev.csv")
+    assert list(dict.fromkeys(table.system)) == ["theirs", "passthrough"]  # theirs first: the reference
+    assert "over theirs" in narrowed.stdout + narrowed.stderr

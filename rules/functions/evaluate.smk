@@ -2,7 +2,8 @@
 
 import functools
 
-from enhancement.scoring_inputs import unscored_note
+from enhancement.headline import run_summary
+from enhancement.scoring_inputs import absent_note, compared_systems, unscored_note
 
 
 def evaluated_datasets():
@@ -34,9 +35,6 @@ if UNSCORED := unscored_note(
     ],
 ):
     logger.info(UNSCORED)
-# The systems `compare` puts side by side; the first is the one the others'
-# improvement is measured against.
-COMPARED = list(dict.fromkeys([*config["compare_systems"], SYSTEM]))
 SEGMENT_TYPES = ("individual", "summed")
 
 
@@ -139,37 +137,57 @@ def score_tables_of(wildcards):
     return score_tables(wildcards.system, wildcards.dataset)
 
 
+def finished_submission(system, dataset):
+    """Every submission file of a dataset from a system, and its validation summary."""
+    files = [
+        submission_path(system, t.dataset, t.session, t.device, t.pid)
+        for t in targets_in(dataset)
+    ]
+    return all(Path(f).is_file() for f in [*files, validation_path(system, dataset)])
+
+
+def systems_in_work_dir(dataset):
+    """The systems with official reports of a dataset in the work folder (run
+    by the workflow or a folder scored by run_evaluation.py), and those with a
+    finished submission of it (scored for the comparison)."""
+    scored = {
+        p.parent.parent.name
+        for p in Path("evaluation").glob(f"*/{dataset}/summary.{dataset}.json")
+    }
+    run = {
+        p.parent.parent.name
+        for p in Path("enhanced").glob(f"*/{dataset}/validation.csv")
+        if finished_submission(p.parent.parent.name, dataset)
+    }
+    return sorted(scored | run)
+
+
 @functools.cache
-def systems_with_submission(dataset):
-    """The systems of `compare_systems` with a finished submission of a
-    dataset (every file and its validation summary), and the configured one.
-    Those not yet run are left out, saying how to add them."""
-    found, absent = [], []
-    for system in COMPARED:
-        files = [
-            submission_path(system, t.dataset, t.session, t.device, t.pid)
-            for t in targets_in(dataset)
-        ]
-        files.append(validation_path(system, dataset))
-        finished = system == SYSTEM or all(Path(f).is_file() for f in files)
-        (found if finished else absent).append(system)
+def systems_compared(dataset):
+    """The systems the comparison of a dataset shows, the reference first:
+    every one scored in the work folder, or those `compare_systems` names."""
+    shown, absent = compared_systems(
+        config["compare_systems"], systems_in_work_dir(dataset), SYSTEM
+    )
     if absent:
-        logger.info(
-            f"compare ({dataset}): no finished submission of {', '.join(absent)}; "
-            f"run e.g. `snakemake --config enhancement_name={absent[0]}` to add it"
-        )
-    return found
+        logger.info(absent_note(dataset, absent))
+    return shown
 
 
 def compared_systems_of(wildcards):
-    return systems_with_submission(wildcards.dataset)
+    return systems_compared(wildcards.dataset)
+
+
+def reference_system_of(wildcards):
+    """The system the others' improvements are measured against."""
+    return systems_compared(wildcards.dataset)[0]
 
 
 def compared_summaries_of(wildcards):
     """The official reports of each compared system (scored from its submission if missing)."""
     return [
         evaluation_summary_path(s, wildcards.dataset)
-        for s in systems_with_submission(wildcards.dataset)
+        for s in systems_compared(wildcards.dataset)
     ]
 
 
@@ -177,7 +195,7 @@ def compared_tables_of(wildcards):
     """Each compared system's scoring tables, for the paired improvements."""
     return {
         s: score_tables(s, wildcards.dataset)
-        for s in systems_with_submission(wildcards.dataset)
+        for s in systems_compared(wildcards.dataset)
     }
 
 
@@ -210,3 +228,15 @@ def score_signature(wildcards):
     return signatures_of(paths) + submission_signatures(
         wildcards.system, partner_submissions_of(wildcards)
     )
+
+
+def say_headline():
+    """The end of a run that scored: the configured system's main numbers per
+    scored dataset, and where the report files are."""
+    lines = run_summary(
+        [(d, Path(WORK, comparison_path(d))) for d in EVALUATED],
+        SYSTEM,
+        [Path(WORK, evaluation_dir(SYSTEM, d)) for d in EVALUATED],
+    )
+    for line in lines:
+        logger.info(line)
