@@ -2,7 +2,7 @@
 # Where references exist (dev): scores and a comparison of systems; `--report report.html`.
 #   snakemake --cores all                                  # demo data, passthrough
 #   snakemake --cores all --config enhancement_name=example
-# See README.md for the config keys, plugins and cluster profiles.
+# See README.md and docs/ for the config keys, plugins and cluster profiles.
 
 from snakemake.utils import min_version
 

@@ -1,6 +1,6 @@
 """The plugin registry: enhancement systems register a class under a name.
 
-This is the contract plugin authors code to (see the seed document): a class
+This is the contract plugin authors code to (docs/writing-a-system.md): a class
 decorated with ``@register_enhancement("name")`` whose ``process_session``
 turns one whole session of device audio into one partner's speech.
 """

@@ -7,7 +7,7 @@ from enhancement.registry import Enhancement, register_enhancement
 
 @register_enhancement("example")
 class Example(Enhancement):
-    """The seed document's example plugin, unchanged: channel 0, resampled."""
+    """A minimal plugin: channel 0 of the device, resampled to ``output_sample_rate``."""
 
     def __init__(self, output_sample_rate: int) -> None:
         self.output_sample_rate = output_sample_rate

@@ -17,8 +17,8 @@ SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
 QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
 
 
-# A user's plugin as the seed document writes one: a gain on channel 0, its name a
-# format field (tests register it under several names).
+# A user's plugin, as docs/writing-a-system.md writes one: a gain on channel 0, its
+# name a format field (tests register it under several names).
 GAIN_PLUGIN = """
 from enhancement.registry import register_enhancement
 

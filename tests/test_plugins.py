@@ -68,6 +68,6 @@ def test_duplicate_names_across_plugins(tmp_path, clean_registry):
         load_plugins([folder])
 
 
-def test_repo_example_plugin_is_the_seed_plugin(clean_registry):
+def test_repo_example_plugin_registers_example(clean_registry):
     load_plugins([BUILTIN_PLUGIN_DIR])
     assert "example" in enhancement_options

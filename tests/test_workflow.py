@@ -293,7 +293,7 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
 
 
 @pytest.mark.slow
-def test_seed_style_echiplugins_export_runs_example(snakemake):
+def test_echiplugins_export_runs_example(snakemake):
     env = {"ECHIPLUGINS": str(REPO / "enhancement_plugins")}
     snakemake("--config", "enhancement_name=example", "devices=[aria]", env=env)
     assert len(list((snakemake.workdir / "work/enhanced/example/dev").glob("*.wav"))) == 6
