@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 
-.PHONY: setup demo test test-fast test-slurm lint clean
+.PHONY: setup demo test test-fast test-slurm test-system lint clean
 
 # The virtualenv: Python 3.11+, the CPU build of torch (pinned in pyproject.toml),
 # and this project installed editable with its test extras.
@@ -24,8 +24,11 @@ demo: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --cores $(CORES) --report report.html
 
-## make test: set up, then the whole test suite (what .ci/run calls)
+## make test: set up, then the whole test suite (what .ci/run calls). As root it first says
+## which Debian packages the SLURM and browser tests will apt-get install (ECHI_NO_APT=1: none,
+## those tests skip; run them later with make test-system)
 test: $(STAMP)
+	@$(BIN)/python tests/apt_packages.py
 	$(BIN)/python -m pytest
 
 ## make test-fast: the development loop: unit tests and one small demo run (under 2 minutes)
@@ -36,6 +39,11 @@ test-fast: $(STAMP)
 ## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)
 test-slurm: $(STAMP)
 	$(BIN)/python -m pytest tests/test_slurm.py
+
+## make test-system: the tests that need Debian packages (SLURM, munge, Chromium)
+test-system: $(STAMP)
+	@$(BIN)/python tests/apt_packages.py
+	$(BIN)/python -m pytest tests/test_slurm.py tests/test_report_browser.py
 
 ## make lint: Snakemake's linter, snakefmt and ruff (CI fails on any of them)
 lint: $(STAMP)

@@ -2,6 +2,9 @@
 
 CI runs as root on a Debian image with only the package mirrors reachable: the
 SLURM and browser tests install what they need there instead of skipping.
+``make test`` says what it will install before the tests start
+(``python tests/apt_packages.py``); ``ECHI_NO_APT=1`` installs nothing and
+those tests skip, saying how to run them later.
 """
 
 from __future__ import annotations
@@ -9,6 +12,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+
+
+NO_APT = "ECHI_NO_APT"
+LATER = "make test-system (as root, or with the packages installed)"
 
 
 class AptUnavailable(RuntimeError):
@@ -19,6 +26,9 @@ def apt_install(packages: tuple[str, ...], missing: str, timeout: float = 600) -
     """apt-get update and install ``packages``; ``missing`` says what is lacking
     (it starts every message, so the caller's skip reason names it)."""
     wanted = " ".join(packages)
+    if os.environ.get(NO_APT) == "1":
+        raise AptUnavailable(f"{missing}; {NO_APT}=1, so no apt-get install {wanted}: install it, "
+                             f"or run these tests later with {LATER}")
     if os.geteuid() != 0:
         raise AptUnavailable(f"{missing} and not root: cannot apt-get install {wanted}")
     if shutil.which("apt-get") is None:
@@ -33,3 +43,28 @@ def apt_install(packages: tuple[str, ...], missing: str, timeout: float = 600) -
         if result.returncode != 0:
             raise AptUnavailable(
                 f"{missing}: {' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+
+def announcement() -> str | None:
+    """What the system-level tests would install on this machine, and how not
+    to; None where nothing is missing (or nothing could be installed)."""
+    from headless_chromium import PACKAGE, installed
+    from slurm_cluster import PACKAGES, missing_programs
+
+    wanted = [*(PACKAGES if missing_programs() else ()), *(() if installed() else (PACKAGE,))]
+    if not wanted:
+        return None
+    if os.environ.get(NO_APT) == "1":
+        return (f"{NO_APT}=1: the tests that need {' '.join(wanted)} skip; "
+                f"run them later with {LATER}")
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return (f"{' '.join(wanted)} missing and not installable here (root and apt-get are needed): "
+                f"the SLURM and browser tests skip, saying why")
+    return (f"The SLURM and browser tests will now apt-get install {' '.join(wanted)} on this machine "
+            f"(a few minutes, once). To skip those tests instead: {NO_APT}=1 make test; "
+            f"run them later with {LATER}.")
+
+
+if __name__ == "__main__":
+    if message := announcement():
+        print(message, flush=True)

@@ -9,6 +9,7 @@ import sysconfig
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from enhancement.plugins import REPO_ROOT
@@ -52,3 +53,14 @@ def test_job_scripts_import_the_package_where_it_is_not_installed(tmp_path: Path
     result = subprocess.run([sys.executable, "-S", "-c", code_without], capture_output=True, text=True,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode != 0 and "No module named 'enhancement'" in result.stderr
+
+
+def test_echi_no_apt_installs_nothing_and_says_how_to_run_the_tests_later(monkeypatch):
+    """make test as root apt-gets slurm, munge and chromium; ECHI_NO_APT=1 is the way out."""
+    from apt_packages import AptUnavailable, apt_install
+
+    monkeypatch.setenv("ECHI_NO_APT", "1")
+    monkeypatch.setattr("shutil.which", lambda name: pytest.fail(f"looked for {name}"))
+    with pytest.raises(AptUnavailable, match=r"^no Chromium; ECHI_NO_APT=1, so no apt-get install chromium: .*"
+                                             r"make test-system"):
+        apt_install(("chromium",), "no Chromium")
