@@ -4,9 +4,14 @@
 #   snakemake --cores all --config enhancement_name=example
 # See README.md and docs/ for the config keys, plugins and cluster profiles.
 
+import os
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+# The package finds enhance_args/ and enhancement_plugins/ here, however it is
+# installed (enhancement/plugins.py).
+os.environ.setdefault("ECHI_WORKFLOW_DIR", workflow.basedir)
 
 
 # The workflow's own config.yaml, also when run with --directory elsewhere;

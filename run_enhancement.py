@@ -4,9 +4,13 @@
     python run_enhancement.py enhancement_name=example enhance_args=example [-- snakemake options]
 """
 
+import os
 import sys
 
-from enhancement.cli import main
+# this clone's Snakefile, config.yaml and enhance_args/, however the package is installed
+os.environ.setdefault("ECHI_WORKFLOW_DIR", os.path.dirname(os.path.abspath(__file__)))
+
+from enhancement.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

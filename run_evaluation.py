@@ -7,9 +7,13 @@
 The folder is validated first; the reports go to {work_dir}/evaluation/NAME/{dataset}/.
 """
 
+import os
 import sys
 
-from enhancement.cli import evaluation_main
+# this clone's Snakefile, config.yaml and enhance_args/, however the package is installed
+os.environ.setdefault("ECHI_WORKFLOW_DIR", os.path.dirname(os.path.abspath(__file__)))
+
+from enhancement.cli import evaluation_main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(evaluation_main())

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from enhancement.plugins import REPO_ROOT
+from enhancement.plugins import check_workflow_root
 
 CORE_FLAGS = {"--cores", "-c", "--jobs", "-j", "--profile", "--workflow-profile"}
 
@@ -41,7 +41,7 @@ def snakemake_command(argv: Sequence[str]) -> list[str]:
                 f"expected key=value (e.g. enhancement_name=example), got {word!r}; "
                 "put Snakemake options after '--'"
             )
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO_ROOT / "Snakefile")]
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(check_workflow_root() / "Snakefile")]
     if not any(w.split("=")[0] in CORE_FLAGS for w in passthrough):
         command += ["--cores", "all"]
     # --config takes every word up to the next option: it goes after the targets
@@ -86,7 +86,7 @@ def evaluation_command(argv: Sequence[str]) -> list[str]:
 def config_keys_help() -> str:
     """Every config key with its default (config.yaml's, else the schema's) and description."""
     schema = yaml.safe_load((Path(__file__).with_name("config.schema.yaml")).read_text())
-    defaults = yaml.safe_load((REPO_ROOT / "config.yaml").read_text()) or {}
+    defaults = yaml.safe_load((check_workflow_root() / "config.yaml").read_text()) or {}
     lines = ["config keys (key=value; lists as [a,b]):"]
     for key, spec in schema["properties"].items():
         default = defaults.get(key, spec.get("default"))

@@ -21,13 +21,30 @@ from types import ModuleType
 
 log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The clone of the workflow: its Snakefile, config.yaml, enhance_args/ and
+# enhancement_plugins/ sit beside the package, which is installed editable from
+# it (`pip install -e .`). The Snakefile and run_*.py name their own folder here,
+# so a plain (non-editable) install driven from a clone finds them too; used
+# without a clone, check_workflow_root says so instead of quietly lacking them.
+WORKFLOW_DIR_VARIABLE = "ECHI_WORKFLOW_DIR"
+REPO_ROOT = Path(os.environ.get(WORKFLOW_DIR_VARIABLE) or Path(__file__).resolve().parent.parent).resolve()
 BUILTIN_PLUGIN_DIR = REPO_ROOT / "enhancement_plugins"
 ENV_VAR = "ECHIPLUGINS"
 
 
 class PluginError(RuntimeError):
     """A plugin folder that cannot be read or a module that fails to import."""
+
+
+def check_workflow_root(root: Path = REPO_ROOT) -> Path:
+    """The clone's folder, or an error saying how to give it."""
+    missing = [name for name in ("Snakefile", "enhance_args", "enhancement_plugins") if not (root / name).exists()]
+    if missing:
+        raise PluginError(
+            f"{root} is not a clone of the ECHI enhancement workflow (no {', '.join(missing)}): the "
+            f"package at {Path(__file__).resolve().parent} needs the workflow's files beside it. Install "
+            f"it editable from the clone (pip install -e .), or set {WORKFLOW_DIR_VARIABLE} to the clone")
+    return root
 
 
 def plugin_dirs(environ: Mapping[str, str] | None = None, configured: Iterable[str | Path] = (),
@@ -42,7 +59,7 @@ def plugin_dirs(environ: Mapping[str, str] | None = None, configured: Iterable[s
     """
     environ = os.environ if environ is None else environ
     base = Path.cwd() if base is None else Path(base)
-    dirs = [BUILTIN_PLUGIN_DIR] if BUILTIN_PLUGIN_DIR.is_dir() else []
+    dirs = [check_workflow_root() / BUILTIN_PLUGIN_DIR.name]
     named = [(entry, "plugin_dirs", "fix the config key plugin_dirs") for entry in configured] + [
         (entry, ENV_VAR, f"fix or unset {ENV_VAR}") for entry in environ.get(ENV_VAR, "").split(os.pathsep)
     ]

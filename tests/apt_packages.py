@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 
-
 NO_APT = "ECHI_NO_APT"
 LATER = "make test-system (as root, or with the packages installed)"
 

@@ -37,7 +37,7 @@ def test_help_lists_every_config_key_with_its_default(program):
     listed = [line.split(" = ")[0].strip() for line in result.stdout.splitlines() if line.startswith("  ") and " = " in line
               and not line.startswith("      ")]
     assert listed == list(schema["properties"])
-    assert "  metrics = full\n" in result.stdout and "  compare_systems = []" in result.stdout
+    assert "  metrics = full\n" in result.stdout and "  compare_systems = (empty)" in result.stdout
     assert "snakemake" not in result.stderr  # nothing was run
 
 

@@ -71,3 +71,25 @@ def test_duplicate_names_across_plugins(tmp_path, clean_registry):
 def test_repo_example_plugin_registers_example(clean_registry):
     load_plugins([BUILTIN_PLUGIN_DIR])
     assert "example" in enhancement_options
+
+
+def test_a_package_installed_without_its_clone_says_how_to_find_the_workflow(tmp_path):
+    """A plain (non-editable) install has no enhance_args/ or enhancement_plugins/ beside
+    it: before, the repo's systems were silently missing; now the error says what to do."""
+    import shutil
+    import subprocess
+    import sys
+
+    from enhancement.plugins import REPO_ROOT
+
+    site = tmp_path / "site-packages"
+    shutil.copytree(REPO_ROOT / "enhancement", site / "enhancement", ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "from enhancement.plugins import plugin_dirs; print(plugin_dirs({}))"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)}
+    alone = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert alone.returncode != 0
+    assert "is not a clone of the ECHI enhancement workflow" in alone.stderr
+    assert "pip install -e ." in alone.stderr and "ECHI_WORKFLOW_DIR" in alone.stderr
+    told = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env={**env, "ECHI_WORKFLOW_DIR": str(REPO_ROOT)}, cwd=tmp_path)
+    assert told.returncode == 0 and str(REPO_ROOT / "enhancement_plugins") in told.stdout
