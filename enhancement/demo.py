@@ -83,9 +83,14 @@ def _voice(rng: np.random.Generator, seconds: float, f0: float, brightness: floa
         phase = 2 * np.pi * np.cumsum(np.broadcast_to(pitch, k.shape)) / RAW_RATE
         formant = rng.uniform(400, 2500)
         burst = np.zeros_like(k)
+        # sin(h * phase) as the imaginary part of rotor**h, one complex product
+        # per harmonic instead of a sine (the demo data take seconds, not tens)
+        rotor = np.exp(1j * phase)
+        harmonic = rotor.copy()
         for h in range(1, int(4000 / f0)):
             gain = np.exp(-((h * f0 - formant) / (600 * brightness)) ** 2) + 0.3 / h
-            burst += gain * np.sin(h * phase)
+            burst += gain * harmonic.imag
+            harmonic *= rotor
         out[t:end] = burst * np.hanning(end - t)
         t = end + int(rng.uniform(0.02, 0.12) * RAW_RATE)
     return out / (np.abs(out).max() + 1e-9)
