@@ -38,12 +38,12 @@ test-fast: $(STAMP)
 ## make test-slurm: only the tests on a single-node SLURM cluster brought up on this machine
 ## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)
 test-slurm: $(STAMP)
-	$(BIN)/python -m pytest tests/test_slurm.py
+	$(BIN)/python -m pytest tests/system/test_slurm.py
 
 ## make test-system: the tests that need Debian packages (SLURM, munge, Chromium)
 test-system: $(STAMP)
 	@$(BIN)/python tests/apt_packages.py
-	$(BIN)/python -m pytest tests/test_slurm.py tests/test_report_browser.py
+	$(BIN)/python -m pytest tests/system/test_slurm.py tests/system/test_report_browser.py
 
 ## make lint: Snakemake's linter, snakefmt and ruff (CI fails on any of them)
 lint: $(STAMP)

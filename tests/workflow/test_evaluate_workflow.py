@@ -190,7 +190,7 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     import sys
 
     from conftest import REPO
-    from test_evaluation_segments import small_dataset
+    from unit.evaluation.test_evaluation_segments import small_dataset
 
     data, sub = small_dataset(tmp_path / "data", "eval", sub=tmp_path / "sub"), tmp_path / "sub"
 

@@ -120,7 +120,7 @@ def test_missing_baseline_files_are_listed_once_each(tmp_path):
 
 
 def test_a_job_imports_the_plugin_folders_it_is_given(tmp_path, clean_registry, monkeypatch):
-    from test_enhance import make_job
+    from unit.systems.test_enhance import make_job
 
     from enhancement.enhance import write_partner_outputs
 

@@ -34,7 +34,7 @@ from enhancement.baseline.inference import (
 from enhancement.baseline.model import GridBlock, MCxTFGridNet, build_model
 from enhancement.baseline.system import BaselineEnhancement
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data"
 SHARED_FIXTURE = SHARED / "baseline_fixture"
 REL_TOL = 1e-4

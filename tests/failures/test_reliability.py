@@ -4,7 +4,7 @@ For each case the run fails (or warns), the line stating the problem names the
 culprit and what to do, no final output path holds anything but a complete,
 valid file, and the other targets complete under --keep-going. Each case's
 observed line is recorded; the last test checks tests/README.md against them
-(``UPDATE_TESTS_README=1 pytest tests/test_reliability.py`` rewrites it).
+(``UPDATE_TESTS_README=1 pytest tests/failures/test_reliability.py`` rewrites it).
 """
 
 from __future__ import annotations
