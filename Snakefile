@@ -10,7 +10,7 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 # The package finds enhance_args/ and enhancement_plugins/ here, however it is
-# installed (enhancement/plugins.py).
+# installed (enhancement/systems/plugins.py).
 os.environ.setdefault("ECHI_WORKFLOW_DIR", workflow.basedir)
 
 
@@ -45,7 +45,7 @@ localrules:
     validation_table,
 
 
-# `kill` of Snakemake also stops the jobs it runs (enhancement/shutdown.py).
+# `kill` of Snakemake also stops the jobs it runs (enhancement/workflow/shutdown.py).
 onstart:
     pass_sigterm_to_jobs()
 

@@ -13,7 +13,7 @@ import sys
 # this clone's Snakefile, config.yaml and enhance_args/, however the package is installed
 os.environ.setdefault("ECHI_WORKFLOW_DIR", os.path.dirname(os.path.abspath(__file__)))
 
-from enhancement.cli import evaluation_main  # noqa: E402
+from enhancement.workflow.cli import evaluation_main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(evaluation_main())

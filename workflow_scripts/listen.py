@@ -1,10 +1,10 @@
 """Snakemake job: audio players for a target's output and reference, for the report."""
 
-from enhancement.challenge import OUTPUT_RATE
+from enhancement.data.challenge import OUTPUT_RATE
+from enhancement.evaluation.inputs import unusable_reason
 from enhancement.evaluation.segments import read_segments
-from enhancement.joblog import job_logging
 from enhancement.report import listening_page
-from enhancement.scoring_inputs import unusable_reason
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

@@ -3,59 +3,28 @@
 The workflow runs ``jobs.score_job`` per (session, device) and ``jobs.report_job``
 per system and dataset; ``evaluate_folder`` runs the same jobs one after another
 on a submission folder, writing the same tables and report files.
+
+Nothing is imported until it is used: the light modules here (``inputs``,
+``metric_names``, ``headline``) are read by Snakemake when it plans, which must
+not pay for numpy, pandas and the metrics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+import importlib
+from typing import Any
 
-from ..challenge import DEVICES, REFERENCE, SEGMENTS, SUBMISSION_FILE
-from ..manifest import manifest_path, read_manifest, targets_of
-from ..scoring_inputs import SCORE_TABLE
-from .jobs import report_job, score_job
-from .metrics import NOT_COMPUTED, SegmentScorer, metric_keys, resolve_metrics
-from .reports import write_reports
-from .scoring import SEGMENT_TYPES, PartnerFiles, score_session_device
-from .tables import read_table, write_table
-
-__all__ = [
-    "NOT_COMPUTED",
-    "SEGMENT_TYPES",
-    "PartnerFiles",
-    "SegmentScorer",
-    "evaluate_folder",
-    "metric_keys",
-    "read_table",
-    "resolve_metrics",
-    "score_session_device",
-    "write_reports",
-    "write_table",
-]
+# name -> the module of this package that defines it
+_WHERE = {
+    "NOT_COMPUTED": "metrics", "SegmentScorer": "metrics", "metric_keys": "metrics",
+    "resolve_metrics": "metrics", "write_reports": "reports", "SEGMENT_TYPES": "scoring",
+    "PartnerFiles": "scoring", "score_session_device": "scoring", "read_table": "tables",
+    "write_table": "tables", "evaluate_folder": "folder",
+}
+__all__ = sorted(_WHERE)
 
 
-def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir: Path,
-                    metrics: str | Sequence[str] = "full", earliest_start_s: float = 30.0,
-                    devices: Sequence[str] = DEVICES) -> dict:
-    """Score a submission folder (``{session}.{device}.{pid}.wav``) and write every report.
-
-    The workflow's jobs, one after another: a scoring job per (session, device)
-    of the manifest, its tables at ``out_dir/tables/`` as the workflow writes
-    them, then the report job into ``out_dir``. A partner whose submission file,
-    reference or segment list is missing or empty is left out with a warning
-    naming the file, and so are its session-device's summed segments.
-    """
-    data_root, submission_dir, out_dir = Path(data_root), Path(submission_dir), Path(out_dir)
-    sessions = read_manifest(manifest_path(data_root, dataset), dataset)
-    partners: dict[tuple[str, str], list[PartnerFiles]] = {}
-    for t in targets_of(sessions, devices):
-        submission = submission_dir / SUBMISSION_FILE.format(session=t.session, device=t.device, pid=t.pid)
-        partners.setdefault((t.session, t.device), []).append(
-            PartnerFiles(t, submission, t.in_data_root(data_root, REFERENCE), t.in_data_root(data_root, SEGMENTS)))
-    tables = []
-    for (session, device), files in partners.items():
-        individual, summed = (out_dir / SCORE_TABLE.format(segment_type=stype, session=session, device=device)
-                              for stype in SEGMENT_TYPES)
-        score_job(files, individual, summed, metrics, earliest_start_s)
-        tables += [individual, summed]
-    return report_job(tables, dataset, out_dir, devices, earliest_start_s, metrics)
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)

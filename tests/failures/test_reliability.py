@@ -26,7 +26,7 @@ import soundfile as sf
 import soxr
 from conftest import REPO, Snakemake
 
-from enhancement.submission import Expected, problems_of
+from enhancement.data.submission import Expected, problems_of
 
 pytestmark = pytest.mark.slow
 
@@ -161,7 +161,7 @@ def test_folder_names_that_are_markup_or_wildcards_are_refused_before_anything_r
 
 
 PLUGIN_V1 = '''
-from enhancement.builtins import Passthrough
+from enhancement.systems.builtins import Passthrough
 from enhancement.registry import register_enhancement
 
 @register_enhancement("edited")
@@ -266,9 +266,9 @@ def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(f
 
 
 def test_changing_the_resampling_code_resamples_again(finished, tmp_path, request):
-    """passthrough asks for 16 kHz: its inputs go through enhancement/audio.py's resampling."""
+    """passthrough asks for 16 kHz: its inputs go through enhancement/data/audio.py's resampling."""
     copy = edited_workflow(finished, tmp_path)
-    audio = copy.snakefile.parent / "enhancement/audio.py"
+    audio = copy.snakefile.parent / "enhancement/data/audio.py"
     edit(audio, 'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")',
          'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32", quality="MQ")')
     observe("code: the resampling code edited after a run (resamples again)", request,

@@ -27,8 +27,8 @@ import yaml
 from conftest import REPO
 from slurm_cluster import ClusterUnavailable, SlurmCluster
 
-from enhancement.demo import demo_sessions
-from enhancement.manifest import targets_of
+from enhancement.data.demo import demo_sessions
+from enhancement.data.manifest import targets_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
@@ -47,7 +47,7 @@ GPU_PLUGIN = """
 import logging
 import os
 
-from enhancement.builtins import Passthrough
+from enhancement.systems.builtins import Passthrough
 from enhancement.registry import register_enhancement
 
 log = logging.getLogger(__name__)

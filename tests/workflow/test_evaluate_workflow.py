@@ -15,10 +15,10 @@ import pytest
 import soundfile as sf
 from conftest import Snakemake
 
-from enhancement.demo import demo_sessions
+from enhancement.data.demo import demo_sessions
+from enhancement.data.manifest import targets_of
 from enhancement.evaluation import SegmentScorer
 from enhancement.evaluation.segments import pcm16_round_trip
-from enhancement.manifest import targets_of
 
 pytestmark = pytest.mark.slow
 

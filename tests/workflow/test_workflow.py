@@ -18,8 +18,8 @@ import pytest
 import soundfile as sf
 from conftest import QUICK_SCORING, REPO, Snakemake
 
-from enhancement.demo import demo_sessions
-from enhancement.manifest import targets_of
+from enhancement.data.demo import demo_sessions
+from enhancement.data.manifest import targets_of
 
 TARGETS = targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from enhancement.atomic_write import atomic_output, write_text_atomically
+from enhancement.data.atomic_write import atomic_output, write_text_atomically
 
 
 def test_failed_write_leaves_nothing(tmp_path):

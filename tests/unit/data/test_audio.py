@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from enhancement.audio import (
+from enhancement.data.audio import (
     MIN_ENROLMENT_SECONDS,
     AudioError,
     check_finite,
@@ -44,7 +44,7 @@ def test_resample_to_other_rates(tmp_path):
 def test_resample_job_does_not_import_torch(tmp_path):
     noise_wav(tmp_path / "in.wav", 4800, 2)
     code = (
-        "import sys; from enhancement.audio import resample_file; "
+        "import sys; from enhancement.data.audio import resample_file; "
         f"resample_file({str(tmp_path / 'in.wav')!r}, {str(tmp_path / 'o.wav')!r}, 16000); "
         "sys.exit('torch imported' if 'torch' in sys.modules else 0)"
     )
@@ -178,8 +178,8 @@ def test_too_short_input_names_the_raw_file_not_the_resampled_one(tmp_path):
 FILL_DISK = """
 import sys
 import numpy as np
-from enhancement.audio import resample_file, write_pcm16_atomically
-from enhancement.submission import Expected, validate_submission
+from enhancement.data.audio import resample_file, write_pcm16_atomically
+from enhancement.data.submission import Expected, validate_submission
 
 folder, raw = sys.argv[1], sys.argv[2]
 attempts = {

@@ -1,7 +1,7 @@
 import hashlib
 
-from enhancement.demo import demo_files, demo_sessions
-from enhancement.manifest import manifest_path, read_manifest
+from enhancement.data.demo import demo_files, demo_sessions
+from enhancement.data.manifest import manifest_path, read_manifest
 
 
 def digest(paths):

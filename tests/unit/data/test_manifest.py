@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from enhancement.manifest import ManifestError, Target, read_manifest, spread, targets_of
+from enhancement.data.manifest import ManifestError, Target, read_manifest, spread, targets_of
 
 HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
 
@@ -151,7 +151,7 @@ def test_one_participant_in_several_sessions_is_fine(tmp_path):
 
 
 def test_a_targets_files_follow_the_challenge_layout(tmp_path):
-    from enhancement.challenge import REFERENCE, SEGMENTS
+    from enhancement.data.challenge import REFERENCE, SEGMENTS
 
     target = Target("dev", "dev_01", "ha", "P4")
     assert target.stem == "dev_01.ha.P4"

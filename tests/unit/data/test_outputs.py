@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from enhancement.outputs import (
+from enhancement.data.outputs import (
     SubmissionChanged,
     changed_since_validated,
     check_submission_unchanged,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from enhancement.submission import Expected, SubmissionError, validate_submission
+from enhancement.data.submission import Expected, SubmissionError, validate_submission
 
 
 def write(path, frames, rate=16000, subtype="PCM_16", channels=1):

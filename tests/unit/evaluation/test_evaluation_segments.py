@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from enhancement.challenge import REFERENCE, SEGMENTS
+from enhancement.data.challenge import REFERENCE, SEGMENTS
+from enhancement.data.manifest import ManifestError, Target
 from enhancement.evaluation import (
     evaluate_folder,
     read_table,
@@ -28,7 +29,6 @@ from enhancement.evaluation.segments import (
     skip_reason,
 )
 from enhancement.evaluation.stats import compute_stats
-from enhancement.manifest import ManifestError, Target
 
 FS = 16000
 

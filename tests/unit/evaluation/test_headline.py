@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from enhancement.headline import headline_text, higher_is_better, run_summary
-from enhancement.scoring_inputs import absent_note, compared_systems
+from enhancement.evaluation.headline import headline_text, higher_is_better, run_summary
+from enhancement.evaluation.inputs import absent_note, compared_systems
 
 
 def test_by_default_every_system_of_the_work_folder_is_compared_passthrough_first():

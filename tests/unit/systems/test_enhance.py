@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from enhancement.enhance import (
+from enhancement.systems.args import ARGS_DIR, ArgsError
+from enhancement.systems.enhance import (
     OutputError,
     SessionDevice,
     SystemFailed,
@@ -18,7 +19,6 @@ from enhancement.enhance import (
     to_submission_samples,
     write_partner_outputs,
 )
-from enhancement.system_args import ARGS_DIR, ArgsError
 
 WHERE = "dataset dev, session s1, device aria, pid P1"
 
@@ -264,7 +264,7 @@ def test_a_system_calling_sys_exit_is_named(tmp_path, clean_registry):
 
 def test_an_enrolment_too_short_is_named_before_any_system_runs(tmp_path):
     """Read raw (a 48 kHz system), no resample job has checked it: the job does."""
-    from enhancement.audio import AudioError
+    from enhancement.data.audio import AudioError
 
     job = make_job(tmp_path)
     sf.write(tmp_path / "B.wav", np.zeros(1, dtype=np.float32), 48000, subtype="PCM_16")
@@ -301,7 +301,7 @@ class Wanderer:
 
 def test_a_system_changing_the_working_directory_moves_no_file(tmp_path, monkeypatch, clean_registry):
     """Relative paths, as Snakemake gives them: the job's files stay where the job was started."""
-    from enhancement.joblog import job_logging
+    from enhancement.workflow.joblog import job_logging
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -364,7 +364,7 @@ def running(pid: int) -> bool:
 
 @pytest.mark.parametrize("fail", [False, True], ids=["returns", "raises"])
 def test_processes_a_system_starts_end_with_the_job(tmp_path, monkeypatch, clean_registry, fail):
-    from enhancement.joblog import job_logging
+    from enhancement.workflow.joblog import job_logging
 
     pid_file = tmp_path / "pids.txt"
     job, args = plugin_job(tmp_path, monkeypatch, "spawner", SPAWNER, f"{{pid_file: {pid_file}, fail: {fail}}}")

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from conftest import GAIN_PLUGIN
 
-from enhancement.plugins import BUILTIN_PLUGIN_DIR, PluginError, load_plugins, plugin_dirs
 from enhancement.registry import enhancement_options, enhancement_sources
+from enhancement.systems.plugins import BUILTIN_PLUGIN_DIR, PluginError, load_plugins, plugin_dirs
 
 
 def make_folder(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -80,11 +80,11 @@ def test_a_package_installed_without_its_clone_says_how_to_find_the_workflow(tmp
     import subprocess
     import sys
 
-    from enhancement.plugins import REPO_ROOT
+    from enhancement.systems.plugins import REPO_ROOT
 
     site = tmp_path / "site-packages"
     shutil.copytree(REPO_ROOT / "enhancement", site / "enhancement", ignore=shutil.ignore_patterns("__pycache__"))
-    probe = "from enhancement.plugins import plugin_dirs; print(plugin_dirs({}))"
+    probe = "from enhancement.systems.plugins import plugin_dirs; print(plugin_dirs({}))"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site)}
     alone = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert alone.returncode != 0

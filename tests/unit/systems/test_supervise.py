@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from enhancement.supervise import SupervisedFailure, run_supervised
+from enhancement.systems.supervise import SupervisedFailure, run_supervised
 
 
 def test_work_that_finishes_returns_and_its_stages_are_not_errors():
@@ -66,7 +66,7 @@ def test_sigkill_is_reported_as_probably_memory_with_the_peak():
 
 HUNG_JOB = """
 import os, sys, time
-from enhancement.supervise import run_supervised
+from enhancement.systems.supervise import run_supervised
 
 def work(report):
     open(sys.argv[1], "w").write(str(os.getpid()))

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from enhancement.system_args import ARGS_DIR, ArgsError, build_system, check_args, find_args_yaml, load_args
+from enhancement.systems.args import ARGS_DIR, ArgsError, build_system, check_args, find_args_yaml, load_args
 
 
 class NeedsGain:

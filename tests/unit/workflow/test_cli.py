@@ -2,8 +2,8 @@ import sys
 
 import pytest
 
-from enhancement.cli import UsageError, snakemake_command
-from enhancement.plugins import REPO_ROOT
+from enhancement.systems.plugins import REPO_ROOT
+from enhancement.workflow.cli import UsageError, snakemake_command
 
 
 def test_overrides_become_config_and_the_rest_goes_to_snakemake():
@@ -51,7 +51,7 @@ def test_words_that_are_not_key_value_are_rejected():
 
 
 def test_evaluation_words_and_upstream_spellings_become_config_keys():
-    from enhancement.cli import evaluation_command
+    from enhancement.workflow.cli import evaluation_command
 
     ours = evaluation_command(["data_root=D", "submission_dir=S", "system=mine", "--", "-n"])
     assert ours[ours.index("--config") - 1:] == ["-n", "--config", "data_root=D", "submission_dir=S",
@@ -64,7 +64,7 @@ def test_evaluation_words_and_upstream_spellings_become_config_keys():
 
 def test_run_evaluation_scores_every_dataset_it_is_given():
     """datasets=[eval] was only validated: evaluate_datasets stayed [dev]."""
-    from enhancement.cli import evaluation_command
+    from enhancement.workflow.cli import evaluation_command
 
     def config(argv):
         command = evaluation_command(argv)
@@ -78,7 +78,7 @@ def test_run_evaluation_scores_every_dataset_it_is_given():
 
 
 def test_a_dataset_with_references_left_out_by_evaluate_datasets_is_named_once():
-    from enhancement.scoring_inputs import unscored_note
+    from enhancement.evaluation.inputs import unscored_note
 
     assert unscored_note(["dev", "eval"], ["dev"], ["dev", "eval"]) == (
         "eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "

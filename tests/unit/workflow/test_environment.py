@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from enhancement.plugins import REPO_ROOT
+from enhancement.systems.plugins import REPO_ROOT
 
 
 def normalise(requirement: str) -> str:
@@ -42,7 +42,7 @@ def test_job_scripts_import_the_package_where_it_is_not_installed(tmp_path: Path
     code = (
         "import sys; sys.path[:] = [p for p in sys.path if 'site-packages' not in p]"
         f" + [{site_packages!r}, {str(scripts)!r}];"
-        "import enhancement.enhance, enhancement.audio, enhancement.submission; print(enhancement.__file__)"
+        "import enhancement.systems.enhance, enhancement.data.audio, enhancement.data.submission; print(enhancement.__file__)"
     )
     result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
                             env={"PATH": "/usr/bin:/bin"})

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from enhancement.job_code import code_fingerprint, imported_files, job_code_fingerprint
+from enhancement.workflow.job_code import code_fingerprint, imported_files, job_code_fingerprint
 
 
 def write(path: Path, text: str) -> Path:
@@ -21,9 +21,10 @@ def write(path: Path, text: str) -> Path:
 def package(tmp_path: Path) -> Path:
     """A small package named like the real one, and a job script beside it."""
     pkg = tmp_path / "enhancement"
-    write(pkg / "__init__.py", "from enhancement import builtins as _b\nfrom enhancement.registry import X\n")
+    write(pkg / "__init__.py", "from enhancement.systems import builtins as _b\nfrom enhancement.registry import X\n")
     write(pkg / "registry.py", "X = 1\n")
-    write(pkg / "builtins.py", "from enhancement.heavy import model\n")
+    write(pkg / "systems" / "__init__.py", "")
+    write(pkg / "systems" / "builtins.py", "from enhancement.heavy import model\n")
     write(pkg / "heavy.py", "model = 'weights'\n")
     write(pkg / "audio.py", '''\
         """Audio helpers."""
@@ -55,6 +56,7 @@ def test_closure_follows_absolute_relative_lazy_imports_and_parent_packages(pack
     files = imported_files([package.parent / "scripts" / "job.py"], package)
     assert names(files, package.parent) == {
         "scripts/job.py", "enhancement/__init__.py", "enhancement/registry.py",
+        "enhancement/systems/__init__.py",  # the package's __init__ imports from it
         "enhancement/audio.py", "enhancement/maths.py", "enhancement/lazy.py",
     }
     deep = imported_files([package / "sub" / "deep.py"], package)
@@ -66,10 +68,10 @@ def test_the_builtin_systems_are_not_followed_from_the_package_init_but_are_when
     """The package's __init__ registers the built-in systems: their code is the
     systems' own (system_code), not every job's; a module that imports them
     explicitly runs them."""
-    script = write(package.parent / "scripts" / "uses_builtins.py", "from enhancement.builtins import x\n")
+    script = write(package.parent / "scripts" / "uses_builtins.py", "from enhancement.systems.builtins import x\n")
     assert "enhancement/heavy.py" not in names(imported_files([package.parent / "scripts/job.py"], package),
                                                package.parent)
-    assert {"enhancement/builtins.py", "enhancement/heavy.py"} <= names(imported_files([script], package),
+    assert {"enhancement/systems/builtins.py", "enhancement/heavy.py"} <= names(imported_files([script], package),
                                                                         package.parent)
 
 
@@ -104,7 +106,7 @@ def test_a_change_in_the_code_the_job_runs_changes_it(package, file, edit):
     assert fingerprint(package) != before
 
 
-@pytest.mark.parametrize("file", ["unused.py", "heavy.py", "builtins.py", "sub/near.py"])
+@pytest.mark.parametrize("file", ["unused.py", "heavy.py", "systems/builtins.py", "sub/near.py"])
 def test_a_change_in_code_the_job_does_not_import_does_not(package, file):
     before = fingerprint(package)
     (package / file).write_text("CHANGED = True\n")
@@ -127,16 +129,16 @@ def repo_closure(script: str) -> set[str]:
 
 def test_the_workflows_jobs_depend_on_the_code_they_run():
     """Scoring depends on the metrics, not on the report's HTML and figures;
-    resampling on enhancement/audio.py; no job but the systems' own on the
+    resampling on enhancement/data/audio.py; no job but the systems' own on the
     built-in systems' code."""
     scoring = repo_closure("score")
     assert "enhancement/evaluation/metrics/perceptual.py" in scoring
     assert "enhancement/report.py" not in scoring
     assert "enhancement/report.py" in repo_closure("evaluation_reports")
     assert "enhancement/report.py" in repo_closure("listen")
-    assert "enhancement/audio.py" in repo_closure("resample")
+    assert "enhancement/data/audio.py" in repo_closure("resample")
     assert "enhancement/evaluation/jobs.py" not in repo_closure("resample")
-    assert {"enhancement/enhance.py", "enhancement/supervise.py"} <= repo_closure("enhance")
+    assert {"enhancement/systems/enhance.py", "enhancement/systems/supervise.py"} <= repo_closure("enhance")
     for script in SCRIPTS.glob("*.py"):
         assert not {n for n in repo_closure(script.stem) if "baseline" in n or n.endswith("builtins.py")}
 
@@ -151,7 +153,7 @@ def test_a_moved_checkout_keeps_its_fingerprints(tmp_path):
     for part in ("enhancement", "workflow_scripts"):
         shutil.copytree(REPO / part, tmp_path / part, symlinks=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    code = ("from pathlib import Path; from enhancement.job_code import job_code_fingerprint; "
+    code = ("from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint; "
             "print(job_code_fingerprint(Path('workflow_scripts/score.py')))")
     moved = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                            check=True, env={"PYTHONPATH": str(tmp_path)}).stdout.strip()
@@ -165,7 +167,7 @@ def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
     import sys
 
     cache = tmp_path / "cache.json"
-    code = ("import sys; from pathlib import Path; from enhancement.job_code import job_code_fingerprint, "
+    code = ("import sys; from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint, "
             "use_cache_file; use_cache_file(Path(sys.argv[1])); "
             "print(job_code_fingerprint(Path(sys.argv[2])))")
 

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from conftest import GAIN_PLUGIN
 
-from enhancement.plan_checks import (
+from enhancement.systems.args import load_args
+from enhancement.systems.plugins import BUILTIN_PLUGIN_DIR, PluginError, plugin_dirs
+from enhancement.workflow.plan_checks import (
     PlanError,
     check_baseline_files,
     check_earliest_start,
     check_metrics,
     system_plugin_dirs,
 )
-from enhancement.plugins import BUILTIN_PLUGIN_DIR, PluginError, plugin_dirs
-from enhancement.system_args import load_args
 
 
 def gain_folder(parent: Path) -> Path:
@@ -122,7 +122,7 @@ def test_missing_baseline_files_are_listed_once_each(tmp_path):
 def test_a_job_imports_the_plugin_folders_it_is_given(tmp_path, clean_registry, monkeypatch):
     from unit.systems.test_enhance import make_job
 
-    from enhancement.enhance import write_partner_outputs
+    from enhancement.systems.enhance import write_partner_outputs
 
     monkeypatch.delenv("ECHIPLUGINS", raising=False)
     folder = gain_folder(tmp_path / "elsewhere")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from enhancement.baseline.system import BaselineEnhancement
-from enhancement.challenge import OUTPUT_RATE
-from enhancement.registry import Enhancement, register_enhancement
+from enhancement.data.challenge import OUTPUT_RATE
+from enhancement.systems.registry import Enhancement, register_enhancement
 
 if TYPE_CHECKING:
     import torch

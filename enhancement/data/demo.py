@@ -19,9 +19,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from enhancement.atomic_write import atomic_output
-from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE
-from enhancement.manifest import COLUMNS, Session, manifest_path
+from enhancement.data.atomic_write import atomic_output
+from enhancement.data.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE
+from enhancement.data.manifest import COLUMNS, Session, manifest_path
 
 log = logging.getLogger(__name__)
 

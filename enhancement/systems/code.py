@@ -14,9 +14,9 @@ What counts as the system's code:
   name computed at run time), every module of every plugin folder;
 - a built-in system: its files in this package (``BUILTIN_CODE``).
 
-The package code that runs a system in the job (``enhancement/enhance.py`` and
+The package code that runs a system in the job (``enhancement/systems/enhance.py`` and
 what it imports) is the enhance rule's ``code`` parameter
-(``enhancement.job_code``). Comments, docstrings and formatting do not count
+(``enhancement.workflow.job_code``). Comments, docstrings and formatting do not count
 (``code_fingerprint``).
 """
 
@@ -26,15 +26,15 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from enhancement.job_code import code_fingerprint
-from enhancement.plugins import plugin_modules
+from enhancement.systems.plugins import plugin_modules
+from enhancement.workflow.job_code import code_fingerprint
 
 __all__ = ["BUILTIN_CODE", "code_fingerprint", "registers", "system_code_files"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 BUILTIN_CODE = {
-    "passthrough": ("builtins.py",),
-    "baseline": ("builtins.py", "baseline"),
+    "passthrough": ("systems/builtins.py",),
+    "baseline": ("systems/builtins.py", "baseline"),
 }
 
 

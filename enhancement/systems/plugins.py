@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # so a plain (non-editable) install driven from a clone finds them too; used
 # without a clone, check_workflow_root says so instead of quietly lacking them.
 WORKFLOW_DIR_VARIABLE = "ECHI_WORKFLOW_DIR"
-REPO_ROOT = Path(os.environ.get(WORKFLOW_DIR_VARIABLE) or Path(__file__).resolve().parent.parent).resolve()
+REPO_ROOT = Path(os.environ.get(WORKFLOW_DIR_VARIABLE) or Path(__file__).resolve().parents[2]).resolve()
 BUILTIN_PLUGIN_DIR = REPO_ROOT / "enhancement_plugins"
 ENV_VAR = "ECHIPLUGINS"
 
@@ -42,7 +42,7 @@ def check_workflow_root(root: Path = REPO_ROOT) -> Path:
     if missing:
         raise PluginError(
             f"{root} is not a clone of the ECHI enhancement workflow (no {', '.join(missing)}): the "
-            f"package at {Path(__file__).resolve().parent} needs the workflow's files beside it. Install "
+            f"package at {Path(__file__).resolve().parents[1]} needs the workflow's files beside it. Install "
             f"it editable from the clone (pip install -e .), or set {WORKFLOW_DIR_VARIABLE} to the clone")
     return root
 

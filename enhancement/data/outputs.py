@@ -30,7 +30,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from enhancement.atomic_write import atomic_output
+from enhancement.data.atomic_write import atomic_output
 
 log = logging.getLogger(__name__)
 

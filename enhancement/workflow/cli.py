@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from enhancement.plugins import check_workflow_root
+from enhancement.systems.plugins import check_workflow_root
 
 CORE_FLAGS = {"--cores", "-c", "--jobs", "-j", "--profile", "--workflow-profile"}
 
@@ -85,7 +85,7 @@ def evaluation_command(argv: Sequence[str]) -> list[str]:
 
 def config_keys_help() -> str:
     """Every config key with its default (config.yaml's, else the schema's) and description."""
-    schema = yaml.safe_load((Path(__file__).with_name("config.schema.yaml")).read_text())
+    schema = yaml.safe_load((Path(__file__).parents[1] / "config.schema.yaml").read_text())
     defaults = yaml.safe_load((check_workflow_root() / "config.yaml").read_text()) or {}
     lines = ["config keys (key=value; lists as [a,b]):"]
     for key, spec in schema["properties"].items():

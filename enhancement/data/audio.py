@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from enhancement.atomic_write import atomic_output
+from enhancement.data.atomic_write import atomic_output
 
 log = logging.getLogger(__name__)
 

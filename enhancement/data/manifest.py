@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from enhancement.challenge import DEVICES, MANIFEST, SEATS, SUBMISSION_FILE
+from enhancement.data.challenge import DEVICES, MANIFEST, SEATS, SUBMISSION_FILE
 
 log = logging.getLogger(__name__)
 

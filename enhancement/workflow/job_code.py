@@ -11,10 +11,10 @@ Imports are found by reading the source (``ast``), never by importing it:
 it is a module), relative imports, and imports inside functions (lazy ones)
 all count; a module's parent packages (their ``__init__.py``) count too, as
 Python runs them. One exception: the built-in systems the package's
-``__init__.py`` registers (``enhancement.builtins``, which imports the
+``__init__.py`` registers (``enhancement.systems.builtins``, which imports the
 baseline) are not followed from there: their code is the passthrough and
 baseline systems' own code, counted for their enhance jobs only
-(``enhancement.system_code``).
+(``enhancement.systems.code``).
 
 Only the meaning of the code counts: comments, docstrings and formatting are
 left out (``ast`` drops comments and layout; docstrings are removed), so a
@@ -35,10 +35,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE = PACKAGE_DIR.name
 # importer module -> modules imported there that are not followed (see above)
-NOT_FOLLOWED = {PACKAGE: (f"{PACKAGE}.builtins",)}
+NOT_FOLLOWED = {PACKAGE: (f"{PACKAGE}.systems.builtins",)}
 
 # "<sha256 of the bytes> <module name> <is a package>" -> (digest, imports);
 # kept in a file between plans where `use_cache_file` names one

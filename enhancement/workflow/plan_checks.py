@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from enhancement.metric_names import resolve_metrics
-from enhancement.plugins import ENV_VAR, plugin_modules
-from enhancement.system_args import SystemArgs
-from enhancement.system_code import BUILTIN_CODE, PACKAGE_DIR, _python_files
+from enhancement.evaluation.metric_names import resolve_metrics
+from enhancement.systems.args import SystemArgs
+from enhancement.systems.code import BUILTIN_CODE, PACKAGE_DIR, _python_files
+from enhancement.systems.plugins import ENV_VAR, plugin_modules
 
 LITERAL_REGISTRATION = re.compile(r"register_enhancement\(\s*['\"]([^'\"]+)['\"]\s*\)")
 # a call whose name is not a plain string literal: computed when the module runs
@@ -79,7 +79,7 @@ def system_plugin_dirs(name: str, plugin_folders: Sequence[Path]) -> list[Path]:
         return list(plugin_folders)
     if name in named:
         return list(dict.fromkeys(folder for folder, _ in named[name]))
-    known = {n: [PACKAGE_DIR / "builtins.py"] for n in BUILTIN_CODE} | {
+    known = {n: [PACKAGE_DIR / "systems" / "builtins.py"] for n in BUILTIN_CODE} | {
         n: [file for _, file in where] for n, where in named.items()}
     listed = "\n".join(f"  {n:<16} {', '.join(str(f) for f in where)}" for n, where in sorted(known.items()))
     searched = "\n".join(f"  {folder}" for folder in plugin_folders) or "  (none)"

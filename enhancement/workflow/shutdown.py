@@ -3,7 +3,7 @@
 Snakemake answers SIGTERM by waiting for the running jobs to finish, so a
 `kill` of Snakemake waits for ever on a system that hangs. The workflow's
 `onstart` hook chains a handler that also passes SIGTERM on to every process
-Snakemake started; an enhance job then ends its system (enhancement.supervise)
+Snakemake started; an enhance job then ends its system (enhancement.systems.supervise)
 and fails, and Snakemake exits as it does when a job fails.
 """
 

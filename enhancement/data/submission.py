@@ -10,10 +10,10 @@ from pathlib import Path
 
 import soundfile as sf
 
-from enhancement.atomic_write import atomic_output
-from enhancement.audio import audio_info
-from enhancement.challenge import OUTPUT_RATE, expected_length
-from enhancement.outputs import forget_validated, record_validated
+from enhancement.data.atomic_write import atomic_output
+from enhancement.data.audio import audio_info
+from enhancement.data.challenge import OUTPUT_RATE, expected_length
+from enhancement.data.outputs import forget_validated, record_validated
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def validate_submission(files: Iterable[Expected], summary: Path | str, folder: 
     listing every bad file if any. ``folder`` (the summary's by default) must
     hold no other .wav files: each one found is listed, and never deleted.
     ``record``: where to record each valid file's size and time, which the
-    next plan compares (enhancement.outputs)."""
+    next plan compares (enhancement.data.outputs)."""
     files = list(files)
     if record is not None:
         forget_validated(record)

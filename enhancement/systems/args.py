@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from enhancement.plugins import REPO_ROOT
+from enhancement.systems.plugins import REPO_ROOT
 
 log = logging.getLogger(__name__)
 

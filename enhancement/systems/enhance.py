@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from enhancement.audio import (
+from enhancement.data.audio import (
     MIN_ENROLMENT_SECONDS,
     audio_info,
     check_min_duration,
@@ -29,12 +29,12 @@ from enhancement.audio import (
     read_channels_first,
     write_pcm16_atomically,
 )
-from enhancement.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
-from enhancement.outputs import make_read_only
-from enhancement.plugins import load_plugins, plugin_dirs
-from enhancement.registry import get_enhancement_class
-from enhancement.supervise import run_supervised
-from enhancement.system_args import LAUNCH_DIR_VARIABLE, ArgsError, SystemArgs, build_system, load_args
+from enhancement.data.challenge import DEVICE_CHANNELS, OUTPUT_RATE, RAW_RATE, expected_length
+from enhancement.data.outputs import make_read_only
+from enhancement.systems.args import LAUNCH_DIR_VARIABLE, ArgsError, SystemArgs, build_system, load_args
+from enhancement.systems.plugins import load_plugins, plugin_dirs
+from enhancement.systems.registry import get_enhancement_class
+from enhancement.systems.supervise import run_supervised
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def enhance_session_device(
     plugin_folders: Sequence[Path | str] | None = None,
 ) -> None:
     """Enhance every partner of one session-device and write their files, the
-    work in a child process the job watches (enhancement.supervise): a system
+    work in a child process the job watches (enhancement.systems.supervise): a system
     that hangs past its args yaml's `time_limit`, exits, or is killed for
     memory ends the job with a message naming it and the target. Every path is
     made absolute first: a system that changes the working directory moves no
@@ -216,7 +216,7 @@ def enhance_session_device(
                      "--set-resources enhance:mem_mb=<MB>."),
     )
     # read-only: an edit of a submission file (a hard link of one) must not change the
-    # system's output unnoticed (enhancement.outputs)
+    # system's output unnoticed (enhancement.data.outputs)
     make_read_only(outputs.values())
 
 
