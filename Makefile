@@ -31,11 +31,12 @@ demo: $(STAMP)
 ## those tests skip; run them later with make test-system)
 test: $(STAMP)
 	@$(BIN)/python tests/apt_packages.py
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m fast
+	$(BIN)/python -m pytest -m "not fast"
 
-## make test-fast: the development loop: unit tests and one small demo run (under 2 minutes)
+## make test-fast: the development loop: the unit tests not marked slow (tests/unit)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m fast
 
 ## make test-slurm: only the tests on a single-node SLURM cluster brought up on this machine
 ## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)

@@ -116,3 +116,11 @@ def finished(tmp_path: Path, passthrough_run: Path) -> Snakemake:
     workdir = tmp_path / "run"
     shutil.copytree(passthrough_run, workdir, symlinks=True)
     return Snakemake(workdir)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`fast`: the unit tests not marked slow (make test-fast; make test runs them first)."""
+    unit = Path(__file__).parent / "unit"
+    for item in items:
+        if item.path.is_relative_to(unit) and item.get_closest_marker("slow") is None:
+            item.add_marker(pytest.mark.fast)

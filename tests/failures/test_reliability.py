@@ -57,6 +57,7 @@ def observe(case: str, request: pytest.FixtureRequest, text: str, *needles: str,
     shown = re.sub(r"'[0-9a-f]{16}'", "'<hash>'", shown)  # params fingerprints differ from run to run
     shown = normalise(shown)
     OBSERVED[case] = (request.node.name, shown)
+    check_readme_row(case, OBSERVED[case])
     return line
 
 
@@ -1132,7 +1133,7 @@ def test_the_workflows_own_remake_of_a_submission_file_is_no_edit(finished):
 
 def readme_rows() -> dict[str, tuple[str, str]]:
     rows = {}
-    for line in README.read_text().splitlines():
+    for line in README.read_text().partition("<!-- table -->")[2].splitlines():
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
         if len(cells) == 3 and cells[0] not in ("case", "---"):
             rows[cells[0]] = (cells[1].strip("`"), cells[2].strip("`").replace("\\|", "|"))
@@ -1147,11 +1148,23 @@ def render(rows: dict[str, tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_readme_table_matches_what_the_tests_saw():
-    assert OBSERVED, "run the whole module: the cases record what they observe"
+def check_readme_row(case: str, observed: tuple[str, str]) -> None:
+    """The case's row of tests/README.md is what the test just saw (each case
+    checks its own row, whichever tests run); UPDATE_TESTS_README=1 rewrites it."""
     if os.environ.get("UPDATE_TESTS_README") == "1":
         intro, _, _ = README.read_text().partition("<!-- table -->")
-        README.write_text(intro + "<!-- table -->\n" + render({**readme_rows(), **OBSERVED}))
+        README.write_text(intro + "<!-- table -->\n" + render({**readme_rows(), case: observed}))
+    assert readme_rows().get(case) == observed, f"tests/README.md is stale for {case!r}: {observed}"
+
+
+def test_readme_table_rows_name_tests_that_exist():
+    """Every row of the table names a test of the suite (a renamed or deleted
+    test leaves no row behind that nothing checks), and the rows are sorted."""
     rows = readme_rows()
-    for case, observed in OBSERVED.items():
-        assert rows.get(case) == observed, f"tests/README.md is stale for {case!r}: {observed}"
+    assert rows and list(rows) == sorted(rows)
+    names = set()
+    for path in (REPO / "tests").rglob("test_*.py"):
+        names |= set(re.findall(r"^def (test_\w+)", path.read_text(), re.M))
+    for case, (test, _) in rows.items():
+        name = test.split("::")[-1].split("[")[0]
+        assert name in names, f"tests/README.md row {case!r} names {test}, which is no test"
