@@ -14,7 +14,7 @@ Python runs them. One exception: the built-in systems the package's
 ``__init__.py`` registers (``enhancement.systems.builtins``, which imports the
 baseline) are not followed from there: their code is the passthrough and
 baseline systems' own code, counted for their enhance jobs only
-(``enhancement.systems.code``).
+(``enhancement.workflow.system_code``).
 
 Only the meaning of the code counts: comments, docstrings and formatting are
 left out (``ast`` drops comments and layout; docstrings are removed), so a

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from enhancement.evaluation.metric_names import resolve_metrics
 from enhancement.systems.args import SystemArgs
-from enhancement.systems.code import BUILTIN_CODE, PACKAGE_DIR, _python_files
 from enhancement.systems.plugins import ENV_VAR, plugin_modules
+from enhancement.workflow.system_code import BUILTIN_CODE, PACKAGE_DIR, _python_files
 
 LITERAL_REGISTRATION = re.compile(r"register_enhancement\(\s*['\"]([^'\"]+)['\"]\s*\)")
 # a call whose name is not a plain string literal: computed when the module runs
