@@ -328,6 +328,7 @@ def _partners(enrol: torch.Tensor) -> list[torch.Tensor]:
     return [enrol, 4 * enrol[:, : enrol.shape[1] * 5 // 6], noise]
 
 
+@pytest.mark.slow
 def test_tiny_batched_equals_one_by_one(tiny) -> None:
     model, audio, enrol = tiny
     enrolments = _partners(enrol)
@@ -344,6 +345,7 @@ def test_tiny_batched_equals_one_by_one(tiny) -> None:
         assert float((other - batched[0]).abs().max()) > 100 * REL_TOL * peak
 
 
+@pytest.mark.slow
 def test_tiny_memory_planner_batches_and_splits_blocks(tiny) -> None:
     """A budget that holds a few windows: several per call, attention in several blocks."""
     model, audio, enrol = tiny
@@ -377,6 +379,7 @@ def test_full_size_batched_equals_reference() -> None:
     _assert_close(second.numpy(), enhance_session(model, audio, other, 4, 3).numpy())
 
 
+@pytest.mark.slow
 def test_system_process_partners(tmp_path: Path, tiny, caplog: pytest.LogCaptureFixture) -> None:
     _, audio, enrol = tiny
     shutil.copy(DATA / "tiny_config.yaml", tmp_path / "aria_config.yaml")

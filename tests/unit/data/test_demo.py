@@ -1,5 +1,7 @@
 import hashlib
 
+import pytest
+
 from enhancement.data.demo import demo_files, demo_sessions
 from enhancement.data.manifest import manifest_path, read_manifest
 
@@ -8,6 +10,7 @@ def digest(paths):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
+@pytest.mark.slow  # the shared demo run
 def test_demo_is_deterministic_and_in_the_echi_layout(demo_data, passthrough_run):
     """The workflow's demo_data job (another process) wrote the same bytes as this one."""
     made_by_the_workflow = demo_files(passthrough_run / "demo_data")
@@ -17,6 +20,7 @@ def test_demo_is_deterministic_and_in_the_echi_layout(demo_data, passthrough_run
     assert any(s.wearer_seat["ha"] is None for s in demo_sessions())
 
 
+@pytest.mark.slow  # writes the demo dataset (shared with the workflow tests)
 def test_demo_segments_lie_inside_the_references(demo_data):
     import soundfile as sf
 

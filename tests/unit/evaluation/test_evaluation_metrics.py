@@ -153,6 +153,7 @@ def test_dnsmos_is_peak_normalised(pair):
     assert 1.0 <= a["dns_overall"] <= 5.0 and a == pytest.approx(b, rel=1e-6)
 
 
+@pytest.mark.slow  # five lengths of the reference DNSMOS computation
 @pytest.mark.parametrize("seconds", [0.5, 2.0, 3.3, 4.27, 12.3])
 def test_dnsmos_shared_hops_equal_speechmos(seconds):
     """The split model with shared hops gives speechmos's own values (1 to 7 hops of 9.01 s)."""
