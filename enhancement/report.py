@@ -8,6 +8,8 @@
 - :func:`write_html_table`: a CSV table as a small standalone HTML page (the
   report shows HTML inline; a CSV would only be a download).
 
+The pages that compare numbers are enhancement/report_pages.py's.
+
 matplotlib runs headless (Agg); PNGs are palette-quantised to stay small.
 """
 
@@ -176,16 +178,36 @@ def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, 
     plt.close(figure)
 
 
-TABLE_STYLE = """
+PAGE_STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 13px; margin: 8px; }
 h1 { font-size: 15px; margin: 0 0 6px; }
-p { margin: 0 0 8px; color: #444; }
+h2 { font-size: 14px; margin: 14px 0 4px; }
+p { margin: 0 0 8px; color: #444; max-width: 70em; }
+"""
+
+TABLE_STYLE = """
 table { border-collapse: collapse; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; position: sticky; top: 0; }
 td.text, th.text { text-align: left; }
 tr.flagged td { background: #fff3cd; }
 """
+
+
+def html_page(title: str, body: str, style: str = "", note: str = "") -> str:
+    """The report's standalone pages (it shows each in a frame): ``title`` and
+    ``note`` are text, escaped here; ``body`` is markup its caller escaped."""
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+        f"<style>{PAGE_STYLE}{style}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
+        + (f"<p>{html.escape(note)}</p>\n" if note else "")
+        + body + "</body></html>\n"
+    )
+
+
+def write_page(output: Path | str, page: str) -> None:
+    with atomic_output(output) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
 
 
 def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: str = "",
@@ -211,11 +233,5 @@ def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: 
     for record, mark in zip(table.itertuples(index=False), marks, strict=True):
         cells = "".join(cell(value, column) for value, column in zip(record, table.columns))
         rows.append(("<tr class=\"flagged\">" if mark else "<tr>") + cells + "</tr>")
-    page = (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-        f"<style>{TABLE_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
-        + (f"<p>{html.escape(note)}</p>\n" if note else "")
-        + f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n"
-    )
-    with atomic_output(output) as tmp:
-        Path(tmp).write_text(page)
+    body = f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n"
+    write_page(output, html_page(title, body, TABLE_STYLE, note))
