@@ -8,14 +8,14 @@
 - :func:`write_html_table`: a CSV table as a small standalone HTML page (the
   report shows HTML inline; a CSV would only be a download).
 
-The pages that compare numbers are enhancement/report_pages.py's.
+The pages that compare numbers are enhancement/report_pages.py's; the
+listening pages, enhancement/listening.py's.
 
 matplotlib runs headless (Agg); PNGs are palette-quantised to stay small.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -47,40 +47,6 @@ def first_seconds(path: Path | str, seconds: float, channel: int = 0) -> tuple[n
         rate = handle.samplerate
         data = handle.read(frames=int(seconds * rate), dtype="float32", always_2d=True)
     return data[:, channel], rate
-
-
-def excerpt(path: Path | str, start_s: float, seconds: float) -> tuple[np.ndarray, int]:
-    """``seconds`` of channel 0 of a file from ``start_s`` (only those frames are read)."""
-    with sf.SoundFile(str(path)) as handle:
-        rate = handle.samplerate
-        handle.seek(min(int(start_s * rate), handle.frames))
-        data = handle.read(frames=int(seconds * rate), dtype="float32", always_2d=True)
-    return data[:, 0], rate
-
-
-def wav_data_uri(signal: np.ndarray, rate: int) -> str:
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(signal, -1, 1), rate, format="WAV", subtype="PCM_16")
-    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def listening_page(clips: Sequence[tuple[str, Path | str]], output: Path | str, title: str,
-                   start_s: float, seconds: float = 6.0) -> None:
-    """A page of audio players, the same stretch of each file, embedded (the
-    report is one self-contained file): hear what the scores say."""
-    players = []
-    for label, path in clips:
-        signal, rate = excerpt(path, start_s, seconds)
-        players.append(f"<figure><figcaption>{html.escape(label)}</figcaption>"
-                       f"<audio controls preload=\"none\" src=\"{wav_data_uri(signal, rate)}\"></audio></figure>")
-    note = f"{seconds:g} s from {start_s:.2f} s, the first segment of the partner the scores count."
-    page = (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-        f"<style>{TABLE_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n<p>{html.escape(note)}</p>\n"
-        + "\n".join(players) + "\n</body></html>\n"
-    )
-    with atomic_output(output) as tmp:
-        Path(tmp).write_text(page)
 
 
 def spectrogram_db(signal: np.ndarray, rate: int, max_hz: float = MAX_HZ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

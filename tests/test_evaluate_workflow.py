@@ -128,13 +128,19 @@ def test_report_has_every_table_and_figure(compared):
         assert entry["mime_type"] == mime and entry["data_uri"].startswith(f"data:{mime}")
     assert "passthrough, example" in results["report/comparison.dev.html"]["caption"]
     assert "official evaluation" in text  # the workflow description
-    # the audio players: the output and the reference, from the first counted segment, embedded
-    listen = results["report/example/dev/listen/dev_02.aria.P302.html"]
+    # the players: the input, the reference and both systems, on the same excerpts (the systems
+    # score alike: the first kept segments), each labelled with its time and scores
     import base64
+    listen = results["report/example/dev/listen/dev_02.aria.P302.html"]
     page = base64.b64decode(listen["data_uri"].split(",", 1)[1]).decode()
-    assert page.count("<audio controls") == 2 and page.count('src="data:audio/wav;base64,') == 2
-    first = min(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
-    assert f"from {first / 16000:.2f} s" in page
+    assert page.count("<audio controls") == 3 * 4 and page.count('src="data:audio/flac;base64,') == 3 * 4
+    for label in ("input: the device&#x27;s channel 0", "reference: the partner&#x27;s clean speech",
+                  "passthrough (reference system)", "<td class=\"echi-label\">example</td>"):
+        assert page.count(label) == 3, label
+    kept = sorted(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
+    for n, start in enumerate(kept[:3], 1):
+        assert f"<h2>{n}. {start / 16000:.2f} s to " in page
+    assert re.search(r"<h2>1\. [^<]*: pesq example [\d.]+, passthrough [\d.]+ \(\+0\.000\)</h2>", page), page[:3000]
 
 
 def test_a_segment_past_the_end_is_reported_not_dropped(finished):
@@ -143,8 +149,9 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
     length = sf.info(finished.workdir / f"demo_data/ref/dev/{stem}.wav").frames
     with open(lists, "a") as handle:
         handle.write(f"99,{length - 8000},{length + 8000}\n")
-    # its scores, the reports, and its audio players (they start at the first counted segment)
-    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 1,
+    # its scores, the reports, and the audio players of the session-device's partners (they
+    # choose their excerpts from its score table)
+    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 3,
                                        "all": 1}
     finished()
     rows = segments(finished.workdir, "passthrough", "aria")

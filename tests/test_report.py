@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html.parser
+import io
 import math
 
 import numpy as np
@@ -10,6 +12,8 @@ import pandas as pd
 import soundfile as sf
 from PIL import Image
 
+from enhancement.evaluation.tables import write_table
+from enhancement.listening import EXCERPT_SECONDS, Clip, Excerpt, Segment, choose_excerpts, listening_page, losses
 from enhancement.report import distribution_figure, first_seconds, spectrogram_figure, write_html_table
 from enhancement.report_pages import comparison_page, official_page, write_headline
 
@@ -199,3 +203,82 @@ def test_no_value_reaches_the_pages_as_markup(tmp_path):
         assert "&lt;img src=x onerror=alert(1)&gt;&quot;&#x27;&amp;" in markup, name
         assert HOSTILE in "".join(tags.text), name  # shown as written
 
+
+# ---- the listening pages (enhancement/listening.py) --------------------------------------
+
+
+def score_table(path, pesq: dict[int, float], pid: str = "P1", skipped: tuple[int, ...] = ()) -> str:
+    """A scoring job's individual table: segment i from 2i s to 2i+1.5 s (i+1 s for
+    segment 5, longer than an excerpt), its pesq, or skipped."""
+    rows = []
+    for index, value in pesq.items():
+        start, end = 32000 * index, 32000 * index + (16000 * (index + 1) if index == 5 else 24000)
+        row = {"key": f"s.aria.{pid}.{index:03d}.wav", "session": "s", "device": "aria", "pid": pid,
+               "segment_type": "individual", "index": index, "start": start, "end": end,
+               "status": "skipped" if index in skipped else "scored"}
+        if index not in skipped:
+            row |= {"pesq": value, "stoi": 0.9}
+        rows.append(row)
+    rows.append({**rows[0], "pid": "P2", "key": "other partner", "pesq": -100.0})
+    write_table(rows, ["pesq", "stoi"], path)
+    return str(path)
+
+
+def test_excerpts_are_where_the_system_loses_most_against_the_reference(tmp_path):
+    ours = score_table(tmp_path / "ours.csv", {0: 2.0, 1: 1.0, 2: 3.0, 3: 2.5, 4: 2.0, 5: 1.0}, skipped=(4,))
+    theirs = score_table(tmp_path / "theirs.csv", {0: 2.1, 1: 2.0, 2: 2.0, 3: 2.5, 4: 1.0, 5: 1.2})
+    excerpts, how = choose_excerpts(ours, theirs, "P1", "mine", "passthrough")
+    # losses: segment 1 (-1.0), 5 (-0.2), 0 (-0.1); 4 is skipped, P2's segment is another partner's
+    assert [e.start_s for e in excerpts] == [2.0, 10.0, 0.0]
+    assert [e.seconds for e in excerpts] == [1.5, EXCERPT_SECONDS, 1.5]  # segment 5 is 6 s long: 4 s played
+    assert excerpts[0].label == "2.00 s to 3.50 s (segment 1): pesq mine 1.000, passthrough 2.000 (-1.000)"
+    assert "its first 4 s played" in excerpts[1].label
+    assert "where mine does worst against passthrough on pesq" in how
+    # the system is the reference, or nothing to pair: its first kept segments, with their scores
+    first, how = choose_excerpts(ours, ours, "P1", "passthrough", "passthrough", count=2)
+    assert [e.start_s for e in first] == [0.0, 2.0] and "it is the reference system" in how
+    assert first[1].label == "2.00 s to 3.50 s (segment 1): pesq passthrough 1.000"
+    unpaired, how = choose_excerpts(ours, None, "P1", "mine", "passthrough")
+    assert [e.start_s for e in unpaired] == [0.0, 2.0, 4.0] and "no reference system's scores" in how
+    # not scored: the segment list's first kept segments; nothing: the first seconds
+    listed, _ = choose_excerpts(None, None, "P1", "mine", "mine", [(48000, 64000), (96000, 112000)])
+    assert [(e.start_s, e.seconds) for e in listed] == [(3.0, 1.0), (6.0, 1.0)]
+    assert choose_excerpts(None, None, "P1", "mine", "mine")[0] == [Excerpt(0.0, EXCERPT_SECONDS,
+                                                                            "0.00 s to 4.00 s")]
+
+
+def test_a_lower_is_better_key_loses_when_it_rises():
+    ours = [Segment("a", 0, 0, 1, 2.0), Segment("b", 1, 1, 2, 1.0)]
+    theirs = [Segment("a", 0, 0, 1, 1.0), Segment("b", 1, 1, 2, 1.0)]
+    assert [o.key for _, o, _ in losses(ours, theirs, "pysepm_llr")] == ["a", "b"]  # llr up 1.0: the loss
+    assert [o.key for _, o, _ in losses(ours, theirs, "pesq")] == ["b", "a"]  # pesq up 1.0: the gain
+
+
+def test_the_listening_page_plays_every_clip_on_the_same_excerpts(tmp_path):
+    rng = np.random.default_rng(2)
+    device = tmp_path / "device.wav"
+    sf.write(device, 0.1 * rng.standard_normal((48000 * 8, 4)).astype(np.float32), 48000, subtype="PCM_16")
+    clips = [Clip("input: the device's channel 0", device)]
+    for name in ("reference", "passthrough", "mine"):
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, 0.1 * rng.standard_normal(16000 * 8).astype(np.float32), 16000, subtype="PCM_16")
+        clips.append(Clip(name, path))
+    clips.append(Clip(f"theirs{HOSTILE}", None, "its files are elsewhere"))
+    page = tmp_path / "listen.html"
+    excerpts = [Excerpt(1.0, 1.5, "first <b>"), Excerpt(5.0, 2.0, "second")]
+    listening_page(clips, excerpts, page, f"title {HOSTILE}", "how they were chosen")
+    text = page.read_text()
+    assert text.count("<audio controls") == 2 * 4 and text.count('src="data:audio/flac;base64,') == 2 * 4
+    # each clip once per excerpt, in order; the one without files named once, with why
+    assert text.count("input: the device&#x27;s channel 0") == 2
+    assert text.count("Not played: theirs&lt;img") == 1 and "its files are elsewhere" in text
+    assert "<h2>1. first &lt;b&gt;</h2>" in text and "<h2>2. second</h2>" in text
+    tags = parsed(text)
+    assert "img" not in tags.tags and "b" not in tags.tags
+    # the input's channel 0, resampled to 16 kHz, the same stretch as the others
+    uris = [u.split('"', 1)[0] for u in text.split('src="data:audio/flac;base64,')[1:]]
+    first_input, _ = sf.read(io.BytesIO(base64.b64decode(uris[0])))
+    last_system, rate = sf.read(io.BytesIO(base64.b64decode(uris[7])))
+    assert rate == 16000 and len(first_input) == 24000 and len(last_system) == 32000
+    expected, _ = sf.read(tmp_path / "mine.wav", start=80000, stop=112000)
+    assert np.allclose(last_system, expected, atol=1 / 32768)
