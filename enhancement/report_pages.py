@@ -78,10 +78,10 @@ table.echi-num { border-collapse: collapse; width: auto; margin: 0 0 8px; font-s
 table.echi-num caption { text-align: left; font-weight: 600; padding: 2px 0; }
 table.echi-num th, table.echi-num td { padding: 2px 7px; border-bottom: 1px solid #ddd; text-align: right;
   vertical-align: top; white-space: nowrap; }
-table.echi-num thead th { background: #f3f3f3; white-space: normal; max-width: 9em; overflow-wrap: anywhere;
-  vertical-align: bottom; }
+table.echi-num thead th { background: #f3f3f3; white-space: normal; max-width: 9em; vertical-align: bottom; }
 table.echi-num .echi-text { text-align: left; }
-table.echi-num td.echi-text { white-space: normal; overflow-wrap: anywhere; min-width: 6em; max-width: 14em; }
+table.echi-num td.echi-text { white-space: normal; min-width: 6em; max-width: 14em; }
+.echi-name { overflow-wrap: anywhere; }
 table.echi-num tr.echi-group th { background: #fafafa; text-align: left; font-weight: 600; }
 .echi-gain { display: block; font-size: 11px; }
 .echi-better { color: #137333; }
@@ -106,6 +106,12 @@ LANDING_STYLE = """
 def escape(value: object) -> str:
     """Text as markup: escaped, non-ASCII as character references."""
     return html.escape(str(value)).encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
+def name_label(name: str) -> str:
+    """A system's name, which may wrap: after an underscore first, anywhere if it must
+    (a long name cannot widen its column past the page)."""
+    return f'<span class="echi-name">{escape(name).replace("_", "_<wbr>")}</span>'
 
 
 def key_label(key: str) -> str:
@@ -217,7 +223,7 @@ def headline_fragment(comparison: Path | str, dataset: str) -> str:
                     f"{escape(segment_type)}</th></tr>")
         for system, row in rows:
             is_reference = system == reference
-            name = escape(system) + (' <span class="echi-ref">(reference)</span>' if is_reference else "")
+            name = name_label(system) + (' <span class="echi-ref">(reference)</span>' if is_reference else "")
             cells = "".join(
                 value_cell(k, row["values"][k], None if is_reference else row["improvements"][k], decimals[k],
                            notes, reference)
@@ -316,7 +322,7 @@ def comparison_page(table: pd.DataFrame, output: Path | str, title: str, note: s
 
 
 def system_column(row: pd.Series, system: str, keys: Sequence[str], with_gains: bool, is_reference: bool) -> Column:
-    header = escape(system) + ('<br><span class="echi-ref">(reference)</span>' if is_reference else "")
+    header = name_label(system) + ('<br><span class="echi-ref">(reference)</span>' if is_reference else "")
     gains = {k: _float(row.get(f"{k}_improvement")) for k in keys} if with_gains else None
     return Column(header, row["segments"], {k: _float(row[k]) for k in keys}, gains)
 

@@ -139,7 +139,7 @@ def test_report_has_every_table_and_figure(compared):
     # the landing page leads with the headline: both systems, the reference first, keys with their direction
     headline = landing[landing.index('<div class="echi-headline">'):landing.index("</table>")]
     assert landing.index("echi-headline") < landing.index("The enhancement stage")
-    assert headline.index("passthrough <span class=\"echi-ref\">(reference)") < headline.index(">example<")
+    assert headline.index("passthrough</span> <span class=\"echi-ref\">(reference)") < headline.index(">example<")
     assert "pesq&nbsp;&#8593;" in headline and headline.count('class="echi-gain echi-same"') == 4 * 4
     assert listed_sections(landing) == set(categories)
     # the comparison: a table per device and segment type, keys as rows

@@ -127,12 +127,12 @@ def test_headline_puts_the_reference_first_and_colours_improvements_by_direction
     # per device and segment type, the reference first in each group, without improvements
     groups = [g.split("</th>")[0] for g in fragment.split('<tr class="echi-group"><th colspan="4">')[1:]]
     assert groups == ["aria, individual", "aria, summed", "ha, individual", "ha, summed"]
-    reference = cells_of(fragment, "passthrough")
+    reference = cells_of(fragment, '<span class="echi-name">passthrough')
     assert "(reference)" in reference and "echi-gain" not in reference
-    assert fragment.index('text">passthrough') < fragment.index('text">better') < fragment.index('text">worse')
-    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(fragment, "better")
-    assert 'echi-worse" title="worse than passthrough">-0.125<' in cells_of(fragment, "worse")
-    assert 'echi-same" title="the same as passthrough">+0.000<' in cells_of(fragment, "same")
+    assert fragment.index('name">passthrough') < fragment.index('name">better') < fragment.index('name">worse')
+    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(fragment, '<span class="echi-name">better')
+    assert 'echi-worse" title="worse than passthrough">-0.125<' in cells_of(fragment, '<span class="echi-name">worse')
+    assert 'echi-same" title="the same as passthrough">+0.000<' in cells_of(fragment, '<span class="echi-name">same')
 
 
 def test_lower_is_better_keys_are_green_when_they_fall(tmp_path):
@@ -152,7 +152,7 @@ def test_comparison_page_keeps_every_number_in_a_table_per_device_and_segment_ty
     text = page.read_text()
     # 11 systems: two tables per device and segment type (6 columns at most), the reference first in each
     assert text.count("<table") == 2 * 4 and text.count("<h2>") == 2
-    assert text.count("passthrough<br>") == 8
+    assert text.count("passthrough</span><br>") == 8 and text.count("system_<wbr>10</span>") == 4
     assert text.count("<caption>aria, individual</caption>") == 2
     for value in table.pesq:
         assert f"{value:.3f}" in text
