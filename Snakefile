@@ -40,7 +40,7 @@ localrules:
     validation_table,
 
 
-# `kill` of Snakemake also stops the jobs it runs (enhancement/shutdown.py).
+# `kill` of Snakemake also stops the jobs it runs (enhancement/workflow/shutdown.py).
 onstart:
     pass_sigterm_to_jobs()
 

@@ -6,7 +6,7 @@
 
 import sys
 
-from enhancement.cli import main
+from enhancement.workflow.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,7 @@ The folder is validated first; the reports go to {work_dir}/evaluation/NAME/{dat
 
 import sys
 
-from enhancement.cli import evaluation_main
+from enhancement.workflow.cli import evaluation_main
 
 if __name__ == "__main__":
     sys.exit(evaluation_main())

@@ -54,7 +54,7 @@ def run_child(code: str) -> dict:
     """Run Python ``code`` in a fresh process; it must print one JSON line.
     Adds the child's own wall time and peak RSS (MB)."""
     wrapper = (
-        "import json, time\nfrom enhancement.joblog import peak_rss_mb\n_t = time.perf_counter()\n" + code +
+        "import json, time\nfrom enhancement.workflow.joblog import peak_rss_mb\n_t = time.perf_counter()\n" + code +
         "\n_r = dict(RESULT) if 'RESULT' in globals() else {}\n"
         "_r.update(wall_s=time.perf_counter() - _t, peak_mb=peak_rss_mb())\nprint(json.dumps(_r))\n"
     )
@@ -82,7 +82,7 @@ def job_figures(log: Path) -> tuple[float, float]:
 
 def one_session_dataset(root: Path, minutes: float, devices: tuple[str, ...] = ("aria",)) -> None:
     """An ECHI layout with one long session (and short enrolments)."""
-    from enhancement.challenge import DEVICE_CHANNELS
+    from enhancement.data.challenge import DEVICE_CHANNELS
 
     (root / "metadata").mkdir(parents=True, exist_ok=True)
     (root / "metadata" / "sessions.dev.csv").write_text(

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from enhancement.challenge import OUTPUT_RATE
+from enhancement.data.challenge import OUTPUT_RATE
+from enhancement.evaluation.headline import HEADLINE_KEYS, higher_is_better
 from enhancement.evaluation.tables import SCORED, read_table
-from enhancement.headline import HEADLINE_KEYS, higher_is_better
 from enhancement.report import html_page, write_page
 
 EXCERPTS = 3

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from enhancement.atomic_write import atomic_output
+from enhancement.data.atomic_write import atomic_output
 
 SPECTROGRAM_SECONDS = 8.0
 MAX_HZ = 8000  # the submission's Nyquist frequency: the input is shown to the same height

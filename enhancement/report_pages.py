@@ -13,7 +13,7 @@ the full tables, metrics as rows.
 - :func:`official_page`: a system's official device-level numbers, metrics as
   rows and device/segment type as columns.
 
-Each key says its direction (``higher_is_better`` of enhancement.headline),
+Each key says its direction (``higher_is_better`` of enhancement.evaluation.headline),
 and a value that looks wrong but is not (``sir = inf``, a composite measure at
 its clip bound) carries a footnote saying why, where such a value is shown.
 
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from enhancement.atomic_write import atomic_output
-from enhancement.headline import HEADLINE_KEYS, headline_rows, higher_is_better
+from enhancement.data.atomic_write import atomic_output
+from enhancement.evaluation.headline import HEADLINE_KEYS, headline_rows, higher_is_better
 from enhancement.report import html_page, write_page
 
 UP, DOWN = "&#8593;", "&#8595;"

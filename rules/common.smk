@@ -10,35 +10,35 @@ from snakemake.io import WILDCARD_REGEX
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-import enhancement.demo
-from enhancement import challenge
-from enhancement.challenge import DEVICES, PARTNERS_PER_DEVICE, RAW_RATE
-from enhancement.demo import DATASET as DEMO_DATASET, demo_sessions
-from enhancement.manifest import (
+import enhancement.data.demo
+from enhancement.data import challenge
+from enhancement.data.challenge import DEVICES, PARTNERS_PER_DEVICE, RAW_RATE
+from enhancement.data.demo import DATASET as DEMO_DATASET, demo_sessions
+from enhancement.data.manifest import (
     NAME_PATTERN,
     ManifestError,
     manifest_path,
     read_manifest,
     targets_of,
 )
-from enhancement.plan_checks import (
+from enhancement.workflow.plan_checks import (
     PlanError,
     check_baseline_files,
     check_earliest_start,
     check_metrics,
     system_plugin_dirs,
 )
-from enhancement.plugins import PluginError, plugin_dirs
-from enhancement.scoring_inputs import SCORE_TABLE
-from enhancement.shutdown import pass_sigterm_to_jobs
-from enhancement.system_args import (
+from enhancement.systems.plugins import PluginError, plugin_dirs
+from enhancement.evaluation.inputs import SCORE_TABLE
+from enhancement.workflow.shutdown import pass_sigterm_to_jobs
+from enhancement.systems.args import (
     LAUNCH_DIR_VARIABLE,
     ArgsError,
     find_args_yaml,
     load_args,
 )
-from enhancement.job_code import job_code_fingerprint, use_cache_file
-from enhancement.system_code import code_fingerprint, system_code_files
+from enhancement.workflow.job_code import job_code_fingerprint, use_cache_file
+from enhancement.workflow.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")
 # ---- values the schema cannot refuse, refused before anything runs ------------
@@ -95,7 +95,7 @@ def config_folder(key):
 # Snakemake keeps of each output do not depend on the launch folder, and a
 # project folder copied or moved whole keeps its history.
 # Relative paths in an args yaml (a model's checkpoint) are relative to this
-# folder too: the enhance job builds the system there (enhancement/enhance.py).
+# folder too: the enhance job builds the system there (enhancement/systems/enhance.py).
 # An environment variable, not a param: it does not change what a job makes. A
 # job's own Snakemake (a cluster job) may start elsewhere (srun starts it inside
 # work_dir): it takes the folder of the Snakemake that planned it.
@@ -154,7 +154,7 @@ SUBMISSION_DIR = (
     else None
 )
 SCORING_ONLY = SUBMISSION_DIR is not None
-# the code fingerprints' parsed files, kept between plans (enhancement/job_code.py)
+# the code fingerprints' parsed files, kept between plans (enhancement/workflow/job_code.py)
 if PLANNER:
     use_cache_file(Path(WORK, ".snakemake", "echi-code-cache.json"))
 if SCORING_ONLY and not Path(config_folder("submission_dir")).is_dir():
@@ -424,7 +424,7 @@ def stat_signature(path):
 
 
 DEMO_CODE = (
-    code_fingerprint([Path(enhancement.demo.__file__)]) if PLANNER else NOT_PLANNED_HERE
+    code_fingerprint([Path(enhancement.data.demo.__file__)]) if PLANNER else NOT_PLANNED_HERE
 )
 
 
@@ -467,7 +467,7 @@ if PLANNER and not IS_DEMO and not SCORING_ONLY and (MISSING := missing_raw_inpu
 def job_code(script):
     """The `code` parameter of the jobs running workflow_scripts/<script>.py, a
     fingerprint of the script and of the package code it imports (see
-    enhancement/job_code.py), worked out once when the workflow is read. A
+    enhancement/workflow/job_code.py), worked out once when the workflow is read. A
     change re-runs those jobs (Snakemake's params rerun trigger)."""
     if not PLANNER:
         return NOT_PLANNED_HERE

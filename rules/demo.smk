@@ -4,7 +4,7 @@ if IS_DEMO:
 
     rule demo_data:
         output:
-            enhancement.demo.demo_files(DATA_ROOT),
+            enhancement.data.demo.demo_files(DATA_ROOT),
         log:
             log_path("demo", "demo_data"),
         conda:

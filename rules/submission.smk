@@ -11,7 +11,7 @@ if not SCORING_ONLY:
     # link; written under a temporary name and renamed into place. A shell job:
     # Snakemake would start a whole new Snakemake process for each `run:` job.
     # It first removes the dataset's record of validated files: the workflow's
-    # own re-make is not an edit (enhancement/outputs.py).
+    # own re-make is not an edit (enhancement/data/outputs.py).
     rule submission_file:
         input:
             partner_output_of,

@@ -65,7 +65,7 @@ class Snakemake:
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo dataset written once per test session (read-only by convention)."""
-    from enhancement.demo import write_demo_dataset
+    from enhancement.data.demo import write_demo_dataset
 
     root = tmp_path_factory.mktemp("demo") / "demo_data"
     write_demo_dataset(root)

@@ -3,11 +3,11 @@ page (keys as rows), the landing page's headline, and the distributions figure."
 
 from pathlib import Path
 
-from enhancement.atomic_write import write_text_atomically
+from enhancement.data.atomic_write import write_text_atomically
 from enhancement.evaluation.jobs import MAIN_KEYS, compare_systems, segment_scores
-from enhancement.joblog import job_logging
 from enhancement.report import distribution_figure
 from enhancement.report_pages import comparison_page, write_headline
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

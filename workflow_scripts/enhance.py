@@ -1,7 +1,7 @@
 """Snakemake job: one (dataset, session, device) through the configured system."""
 
-from enhancement.enhance import SessionDevice, enhance_session_device
-from enhancement.joblog import job_logging
+from enhancement.systems.enhance import SessionDevice, enhance_session_device
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 from enhancement.evaluation.jobs import device_numbers, report_job
-from enhancement.joblog import job_logging
 from enhancement.report_pages import official_page
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

@@ -1,10 +1,10 @@
 """Snakemake job: players for a target's input, reference and every compared system, on the same excerpts."""
 
-from enhancement.challenge import OUTPUT_RATE
+from enhancement.data.challenge import OUTPUT_RATE
+from enhancement.evaluation.inputs import unusable_reason
 from enhancement.evaluation.segments import read_segments
-from enhancement.joblog import job_logging
 from enhancement.listening import EXCERPT_SECONDS, Clip, choose_excerpts, listening_page
-from enhancement.scoring_inputs import unusable_reason
+from enhancement.workflow.joblog import job_logging
 
 ELSEWHERE = "its files are not in this work folder: a folder scored with run_evaluation.py keeps them where it was made"
 

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from enhancement.demo import write_demo_dataset
-from enhancement.joblog import job_logging
+from enhancement.data.demo import write_demo_dataset
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

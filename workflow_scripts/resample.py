@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from enhancement.audio import MIN_ENROLMENT_SECONDS, resample_file
-from enhancement.joblog import job_logging
+from enhancement.data.audio import MIN_ENROLMENT_SECONDS, resample_file
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 # an enrolment too short to enrol anyone is reported here, naming the raw file

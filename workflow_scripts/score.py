@@ -1,9 +1,9 @@
 """Snakemake job: the official scores of one session-device, its partners' individual segments and the summed ones."""
 
+from enhancement.data.manifest import Target
 from enhancement.evaluation.jobs import score_job
 from enhancement.evaluation.scoring import PartnerFiles
-from enhancement.joblog import job_logging
-from enhancement.manifest import Target
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

@@ -1,8 +1,8 @@
 """Snakemake job: spectrograms of a target's input (channel 0), output and reference."""
 
-from enhancement.joblog import job_logging
+from enhancement.evaluation.inputs import unusable_reason
 from enhancement.report import spectrogram_figure
-from enhancement.scoring_inputs import unusable_reason
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

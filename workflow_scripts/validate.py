@@ -1,7 +1,7 @@
 """Snakemake job: validate one dataset's submission and write its summary."""
 
-from enhancement.joblog import job_logging
-from enhancement.submission import validate_submission_against_raw
+from enhancement.data.submission import validate_submission_against_raw
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

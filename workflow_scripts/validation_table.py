@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from enhancement.joblog import job_logging
 from enhancement.report import write_html_table
+from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)
 with job_logging(job.log[0]):

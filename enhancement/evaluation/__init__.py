@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..challenge import DEVICES, REFERENCE, SEGMENTS, SUBMISSION_FILE
-from ..manifest import manifest_path, read_manifest, targets_of
-from ..scoring_inputs import SCORE_TABLE
+from ..data.challenge import DEVICES, REFERENCE, SEGMENTS, SUBMISSION_FILE
+from ..data.manifest import manifest_path, read_manifest, targets_of
+from .inputs import SCORE_TABLE
 from .jobs import report_job, score_job
 from .metrics import NOT_COMPUTED, SegmentScorer, metric_keys, resolve_metrics
 from .reports import write_reports

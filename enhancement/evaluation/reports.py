@@ -20,8 +20,8 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from ..atomic_write import write_text_atomically
-from ..challenge import OUTPUT_RATE
+from ..data.atomic_write import write_text_atomically
+from ..data.challenge import OUTPUT_RATE
 from .metrics import NOT_COMPUTED
 from .segments import before_start_reason, reasons, seconds_text
 from .stats import compute_stats

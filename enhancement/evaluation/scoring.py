@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import AudioError, audio_info
-from ..challenge import OUTPUT_RATE
-from ..manifest import Target
-from ..scoring_inputs import unusable_reason
+from ..data.audio import AudioError, audio_info
+from ..data.challenge import OUTPUT_RATE
+from ..data.manifest import Target
 from . import segments as sg
+from .inputs import unusable_reason
 from .metrics import SegmentMetricError, SegmentScorer, minimum_length_s
 from .tables import SCORED, SKIPPED
 

@@ -1,7 +1,7 @@
 """ECHI segment lists, cutting, and the reasons a segment is not scored.
 
 Mirrors the official recipe: the targets are the manifest's
-(``enhancement.manifest``); segments are headerless ``index,start,end`` rows
+(``enhancement.data.manifest``); segments are headerless ``index,start,end`` rows
 at 16 kHz; a cut segment goes through a PCM_16 round trip (the recipe writes
 it with soundfile and reads it back). A segment is not scored when it runs
 past the end, starts before ``earliest_start`` samples, is shorter than the
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..challenge import OUTPUT_RATE
-from ..scoring_inputs import segment_rows
+from ..data.challenge import OUTPUT_RATE
+from .inputs import segment_rows
 
 log = logging.getLogger(__name__)
 

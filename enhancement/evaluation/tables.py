@@ -11,7 +11,7 @@ import csv
 import math
 from pathlib import Path
 
-from ..atomic_write import atomic_output
+from ..data.atomic_write import atomic_output
 
 TABLE_COLUMNS = ("key", "session", "device", "pid", "segment_type", "index", "start", "end",
                  "status", "reason", "detail")

@@ -2,8 +2,8 @@
 
 import functools
 
-from enhancement.headline import run_summary
-from enhancement.scoring_inputs import absent_note, compared_systems, unscored_note
+from enhancement.evaluation.headline import run_summary
+from enhancement.evaluation.inputs import absent_note, compared_systems, unscored_note
 
 
 def evaluated_datasets():

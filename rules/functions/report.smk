@@ -1,6 +1,6 @@
 # Input functions and helpers of rules/report.smk.
 
-from enhancement.manifest import spread
+from enhancement.data.manifest import spread
 
 
 def report_outputs():

@@ -51,9 +51,9 @@ def validation_signature(wildcards):
     ) + submission_signatures(SYSTEM, submission_files_of(wildcards))
 
 
-# ---- the submission as made and validated (enhancement/outputs.py) -----------
+# ---- the submission as made and validated (enhancement/data/outputs.py) -----------
 
-from enhancement.outputs import SubmissionChanged, check_submission_unchanged
+from enhancement.data.outputs import SubmissionChanged, check_submission_unchanged
 
 
 def validated_record_path(dataset):

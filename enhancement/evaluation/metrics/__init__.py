@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from enhancement.metric_names import (  # noqa: F401 (re-exported: the scorer's names)
+from enhancement.evaluation.metric_names import (  # noqa: F401 (re-exported: the scorer's names)
     FAMILY_KEYS,
     FAMILY_ORDER,
     METRIC_SETS,

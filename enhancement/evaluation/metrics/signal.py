@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import toeplitz
 
-from enhancement.metric_names import SIGNAL_KEYS as KEYS  # noqa: F401 (the family's output keys)
+from enhancement.evaluation.metric_names import SIGNAL_KEYS as KEYS  # noqa: F401 (the family's output keys)
 
 
 def si_snr(est: np.ndarray, ref: np.ndarray) -> float:
