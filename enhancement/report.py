@@ -8,12 +8,14 @@
 - :func:`write_html_table`: a CSV table as a small standalone HTML page (the
   report shows HTML inline; a CSV would only be a download).
 
+The pages that compare numbers are enhancement/report_pages.py's; the
+listening pages, enhancement/listening.py's.
+
 matplotlib runs headless (Agg); PNGs are palette-quantised to stay small.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 from collections.abc import Mapping, Sequence
@@ -45,40 +47,6 @@ def first_seconds(path: Path | str, seconds: float, channel: int = 0) -> tuple[n
         rate = handle.samplerate
         data = handle.read(frames=int(seconds * rate), dtype="float32", always_2d=True)
     return data[:, channel], rate
-
-
-def excerpt(path: Path | str, start_s: float, seconds: float) -> tuple[np.ndarray, int]:
-    """``seconds`` of channel 0 of a file from ``start_s`` (only those frames are read)."""
-    with sf.SoundFile(str(path)) as handle:
-        rate = handle.samplerate
-        handle.seek(min(int(start_s * rate), handle.frames))
-        data = handle.read(frames=int(seconds * rate), dtype="float32", always_2d=True)
-    return data[:, 0], rate
-
-
-def wav_data_uri(signal: np.ndarray, rate: int) -> str:
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(signal, -1, 1), rate, format="WAV", subtype="PCM_16")
-    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def listening_page(clips: Sequence[tuple[str, Path | str]], output: Path | str, title: str,
-                   start_s: float, seconds: float = 6.0) -> None:
-    """A page of audio players, the same stretch of each file, embedded (the
-    report is one self-contained file): hear what the scores say."""
-    players = []
-    for label, path in clips:
-        signal, rate = excerpt(path, start_s, seconds)
-        players.append(f"<figure><figcaption>{html.escape(label)}</figcaption>"
-                       f"<audio controls preload=\"none\" src=\"{wav_data_uri(signal, rate)}\"></audio></figure>")
-    note = f"{seconds:g} s from {start_s:.2f} s, the first segment of the partner the scores count."
-    page = (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-        f"<style>{TABLE_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n<p>{html.escape(note)}</p>\n"
-        + "\n".join(players) + "\n</body></html>\n"
-    )
-    with atomic_output(output) as tmp:
-        Path(tmp).write_text(page)
 
 
 def spectrogram_db(signal: np.ndarray, rate: int, max_hz: float = MAX_HZ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,16 +144,36 @@ def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, 
     plt.close(figure)
 
 
-TABLE_STYLE = """
+PAGE_STYLE = """
 body { font-family: system-ui, sans-serif; font-size: 13px; margin: 8px; }
 h1 { font-size: 15px; margin: 0 0 6px; }
-p { margin: 0 0 8px; color: #444; }
+h2 { font-size: 14px; margin: 14px 0 4px; }
+p { margin: 0 0 8px; color: #444; max-width: 70em; }
+"""
+
+TABLE_STYLE = """
 table { border-collapse: collapse; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; white-space: nowrap; }
 th { background: #f3f3f3; position: sticky; top: 0; }
 td.text, th.text { text-align: left; }
 tr.flagged td { background: #fff3cd; }
 """
+
+
+def html_page(title: str, body: str, style: str = "", note: str = "") -> str:
+    """The report's standalone pages (it shows each in a frame): ``title`` and
+    ``note`` are text, escaped here; ``body`` is markup its caller escaped."""
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+        f"<style>{PAGE_STYLE}{style}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
+        + (f"<p>{html.escape(note)}</p>\n" if note else "")
+        + body + "</body></html>\n"
+    )
+
+
+def write_page(output: Path | str, page: str) -> None:
+    with atomic_output(output) as tmp:
+        Path(tmp).write_text(page, encoding="utf-8")
 
 
 def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: str = "",
@@ -211,11 +199,5 @@ def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: 
     for record, mark in zip(table.itertuples(index=False), marks, strict=True):
         cells = "".join(cell(value, column) for value, column in zip(record, table.columns))
         rows.append(("<tr class=\"flagged\">" if mark else "<tr>") + cells + "</tr>")
-    page = (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-        f"<style>{TABLE_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
-        + (f"<p>{html.escape(note)}</p>\n" if note else "")
-        + f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n</body></html>\n"
-    )
-    with atomic_output(output) as tmp:
-        Path(tmp).write_text(page)
+    body = f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n"
+    write_page(output, html_page(title, body, TABLE_STYLE, note))

@@ -1,8 +1,9 @@
 # Scores as the challenge's official evaluation computes them (datasets in
 # `evaluate_datasets`): one job per session and device (its partners'
 # individual segments and the summed ones), the official report files per
-# system and dataset, and the comparison of the systems in `compare_systems`
-# run so far.
+# system and dataset, and the comparison of the systems scored in the work
+# folder (`compare_systems` narrows and orders them): its table, its page, the
+# landing page's headline and the distributions figure.
 
 
 include: "functions/evaluate.smk"
@@ -90,6 +91,8 @@ rule compare_systems:
                 "item": "distributions per system and device",
             },
         ),
+        # the landing page's headline table (rules/report/workflow.rst includes it)
+        headline="report/headline.{dataset}.html",
     log:
         log_path("compare", "{dataset}"),
     conda:

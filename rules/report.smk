@@ -1,6 +1,7 @@
 # What `snakemake --report report.html` shows besides the scores: the
-# validation summary, and spectrograms of input, output and reference for a few
-# targets per dataset (`report_spectrograms`).
+# validation summary, and for a few targets per dataset (`report_spectrograms`)
+# spectrograms of input, output and reference, and a page of players: the same
+# excerpts of the input, the reference and every compared system.
 
 
 include: "functions/report.smk"
@@ -54,9 +55,7 @@ rule spectrogram:
 
 rule listen:
     input:
-        submission=submission_of,
-        reference=reference_if_scored,
-        segments=segments_if_scored,
+        unpack(listen_inputs_of),
     output:
         report(
             report_path(
@@ -72,6 +71,8 @@ rule listen:
     conda:
         "../environment.yml"
     params:
+        compared=listened_systems_of,
+        reference_system=listen_reference_of,
         earliest_start_s=config["evaluation_earliest_start_s"],
         inputs=listen_signature,
         code=job_code("listen"),

@@ -110,6 +110,18 @@ def passthrough_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return workdir
 
 
+@pytest.fixture(scope="session")
+def compared(tmp_path_factory: pytest.TempPathFactory, passthrough_run: Path) -> Snakemake:
+    """The passthrough run, then example on top, then the report (read-only by
+    convention: the report's tests and its browser tests share it)."""
+    workdir = tmp_path_factory.mktemp("compared") / "run"
+    shutil.copytree(passthrough_run, workdir, symlinks=True)
+    run = Snakemake(workdir)
+    run("--config", "enhancement_name=example")
+    run("--config", "enhancement_name=example", "--report", "report.html")
+    return run
+
+
 @pytest.fixture()
 def finished(tmp_path: Path, passthrough_run: Path) -> Snakemake:
     """A private copy of the finished passthrough run (mtimes kept)."""

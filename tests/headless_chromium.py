@@ -3,8 +3,9 @@
 ``chromium()`` returns the browser's path, installing Debian's ``chromium``
 package when it is missing (root and apt-get needed); ``BrowserUnavailable``
 says why it cannot be had. ``dump_dom(page, folder)`` opens a local HTML file
-in a fresh profile, lets its scripts run for a virtual time budget, and returns
-the serialized DOM and the browser's log (console messages included). The
+in a fresh profile (in a window of a given size, where layout is measured),
+lets its scripts run for a virtual time budget, and returns the serialized DOM
+and the browser's log (console messages included). The
 browser is kept off the network: no QUIC, no background or component fetches,
 no sync; the pages under test are local files.
 """
@@ -48,12 +49,15 @@ def chromium(timeout: float = 900) -> str:
 
 
 def dump_dom(browser: str, page: Path, folder: Path, budget_ms: int = 10_000,
-             timeout: float = 120) -> tuple[str, str]:
+             timeout: float = 120, window: tuple[int, int] | None = None) -> tuple[str, str]:
     """(DOM after the page's scripts ran, browser log) of a local HTML file,
-    in a fresh profile under ``folder``."""
+    in a fresh profile under ``folder``; ``window``: the window's (width,
+    height) in CSS pixels, where layout matters (the viewport is as wide, and
+    less high by the window's frame: a page reads it as innerHeight)."""
     profile = folder / f"profile-{page.stem}"
     profile.mkdir(parents=True)
-    command = [browser, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+    size = [f"--window-size={window[0]},{window[1]}"] if window else []
+    command = [browser, *FLAGS, *size, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
                "--dump-dom", page.resolve().as_uri()]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                             env={**os.environ, "HOME": str(profile)})

@@ -1,4 +1,5 @@
-"""report.html opened in a real browser: nothing from the config runs or leaks (issue 14, S1/S2).
+"""report.html opened in a real browser: nothing from the config runs or leaks (issue 14, S1/S2),
+and the numbers are readable at 1,400 px (issue 22).
 
 One real workflow run on a copy of the demo data whose data_root and work_dir
 folder names hold every character the workflow still allows that means
@@ -12,6 +13,13 @@ the contents of a local file, and template evaluation. The HTML tables the
 report embeds (data URIs) are opened on their own the same way. A control
 page with a real injected handler shows the same check fails.
 
+The layout tests open the report of the shared ``compared`` run (passthrough
+and example) in a 1,400-px window: the landing page's headline table is on the
+first screen and fits its column, and no table of any embedded page (laid out
+in the frame the report shows it in) is wider than the page; the widest pages
+the full metric set makes are checked the same way, and the official table as
+it was (a column per key) shows the check fails.
+
 Chromium is Debian's ``chromium`` package, installed with apt-get where
 missing; without it the tests skip, saying why, unless ECHI_REQUIRE_BROWSER=1
 (CI), where they fail.
@@ -23,16 +31,24 @@ import base64
 import html
 import html.parser
 import json
+import math
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, Snakemake
 from headless_chromium import BrowserUnavailable, chromium, dump_dom
+
+from enhancement.evaluation.jobs import MAIN_KEYS
+from enhancement.evaluation.metrics import metric_keys, resolve_metrics
+from enhancement.report import write_html_table
+from enhancement.report_pages import comparison_page, headline_fragment, official_page
 
 pytestmark = pytest.mark.slow
 
@@ -288,7 +304,7 @@ def test_the_embedded_tables_render_as_text(hostile_run, browser, tmp_path):
         page.write_text(text)
         dom, log = dump_dom(browser, page, tmp_path)
         shown = inspect(dom)
-        element = "<audio controls" if "/listen/" in path else "<table>"  # players or a table
+        element = "<audio controls" if "/listen/" in path else "<table"  # players or a table
         assert element in dom and len(shown.text) > 0, path
         assert problems_of(dom, log, shown.title.strip()) == [], path
         assert hostile_run["token"] not in dom, path
@@ -331,3 +347,173 @@ def test_folder_names_are_never_run_by_the_shell(tmp_path, demo_data):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     logs = "".join(p.read_text() for p in (base / "work" / "logs").rglob("*.log"))
     assert str(Path.home()) not in logs.replace(str(tmp_path), "")
+
+
+# ---- layout at 1,400 px (issue 22: the numbers readable) ------------------------------------
+
+WINDOW = (1400, 900)  # a laptop's browser window; the page reads its viewport from innerWidth/innerHeight
+
+LAYOUT_DRIVER = """
+<script id="echi-layout">
+(function () {
+  "use strict";
+  const box = (element) => element ? element.getBoundingClientRect().toJSON() : null;
+  function finish(out) {
+    const pre = document.createElement("pre");
+    pre.id = "echi-layout-log";
+    pre.textContent = JSON.stringify(out);
+    document.body.appendChild(pre);
+  }
+  function measure() {
+    const headline = document.querySelector(".echi-headline table");
+    const out = {innerWidth: innerWidth, innerHeight: innerHeight, clientWidth: document.documentElement.clientWidth,
+                 headline: box(headline), column: box(headline && headline.closest(".prose")),
+                 tables: [...document.querySelectorAll("table")].map(box)};
+    // a result's page is shown in a frame beside the menu: its width is the page's
+    const path = Object.keys(results).find((p) => p.endsWith(".html"));
+    app.setView({content: "html", contentPath: results[path].data_uri, resultPath: path});
+    setTimeout(() => { out.frame = box(document.querySelector("iframe")); finish(out); }, 500);
+  }
+  function start(tries) {
+    if (typeof app !== "undefined" && document.querySelector(".echi-headline table")) return setTimeout(measure, 500);
+    if (tries > 150) return finish({error: "the landing page has no headline table"});
+    setTimeout(() => start(tries + 1), 100);
+  }
+  window.addEventListener("load", () => start(0));
+})();
+</script>
+"""
+
+FRAMES_DRIVER = """
+<script id="echi-frames">
+window.addEventListener("load", () => setTimeout(() => {
+  const out = {};
+  for (const frame of document.querySelectorAll("iframe")) {
+    const page = frame.contentDocument.documentElement;
+    out[frame.dataset.path] = {clientWidth: page.clientWidth, scrollWidth: page.scrollWidth,
+                               tables: [...page.querySelectorAll("table")].map((t) => t.getBoundingClientRect().toJSON())};
+  }
+  const pre = document.createElement("pre");
+  pre.id = "echi-frames-log";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+}, 500));
+</script>
+"""
+
+
+def logged(dom: str, name: str) -> dict:
+    marker = f'<pre id="{name}">'
+    assert marker in dom, f"the driver did not finish: {dom[-2000:]}"
+    return json.loads(html.unescape(dom.split(marker, 1)[1].split("</pre>", 1)[0]))
+
+
+def landing_layout(browser: str, report: str, folder: Path, name: str) -> dict:
+    """The landing page of a report at WINDOW: the headline's box, its column's,
+    every table's, and the width of the frame a result's page is shown in."""
+    page = folder / f"{name}.html"
+    page.write_text(report.replace("<head>", "<head>" + LAYOUT_DRIVER, 1))
+    dom, _ = dump_dom(browser, page, folder, budget_ms=30_000, window=WINDOW)
+    layout = logged(dom, "echi-layout-log")
+    assert "error" not in layout, layout
+    return layout
+
+
+def frames_layout(browser: str, pages: dict[str, str], width: int, folder: Path) -> dict:
+    """Each page (path -> markup) laid out in a frame ``width`` wide, as the
+    report shows it: the page's width, its scrolled width, every table's box."""
+    frames = "\n".join(f'<iframe data-path="{html.escape(path)}" style="width:{width}px;height:800px;border:0" '
+                       f'srcdoc="{html.escape(text, quote=True)}"></iframe>' for path, text in pages.items())
+    page = folder / "frames.html"
+    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{FRAMES_DRIVER}</head>'
+                    f"<body>{frames}</body></html>")
+    dom, _ = dump_dom(browser, page, folder, budget_ms=20_000, window=WINDOW)
+    return logged(dom, "echi-frames-log")
+
+
+def too_wide(width: float, boxes: list[dict]) -> list[str]:
+    """The tables that do not fit ``width`` (left of 0 or right of it)."""
+    return [f"a table from {b['left']:.0f} to {b['right']:.0f} px" for b in boxes
+            if b["left"] < -0.5 or b["right"] > width + 0.5]
+
+
+@pytest.fixture(scope="module")
+def landing(browser: str, compared, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("landing")
+    return landing_layout(browser, (compared.workdir / "report.html").read_text(), folder, "report")
+
+
+def test_the_landing_page_leads_with_the_headline_at_1400_px(landing):
+    """A new user sees the comparison in the first screen: the headline table
+    starts within the viewport (not above it: Snakemake centres the landing page
+    vertically, which cut off the top of a tall one), and fits in its column."""
+    assert landing["innerWidth"] == WINDOW[0]
+    headline, column = landing["headline"], landing["column"]
+    assert 0 <= headline["top"] < landing["innerHeight"], headline
+    assert headline["bottom"] < landing["innerHeight"], headline  # two systems, two devices: all of it
+    assert headline["right"] <= column["right"] + 0.5, (headline, column)
+    assert too_wide(landing["clientWidth"], landing["tables"]) == []
+
+
+def wide_comparison(systems: int, keys: Sequence[str]) -> pd.DataFrame:
+    """A comparison table as wide as a real one gets: every main key, long
+    system names, dB values and improvements with two digits before the point."""
+    names = ["passthrough", *(f"baseline_finetuned_lr3e-4_seed{n:04d}" for n in range(1, systems))]
+    records = []
+    for s, system in enumerate(names):
+        for device in ("aria", "ha"):
+            for stype in ("individual", "summed"):
+                record = {"system": system, "device": device, "segment_type": stype, "segments": 1234}
+                record |= {k: (-12.345 if k in ("si_snr", "sdr", "ci_sdr", "pysepm_fwsegsnr") else 1.0) for k in keys}
+                record |= {f"{k}_improvement": (-1) ** s * 10.123 * (s > 0) for k in keys}
+                records.append(record)
+    return pd.DataFrame(records)
+
+
+def test_the_widest_headline_fits_the_landing_page(browser, compared, tmp_path):
+    """The full metric set's six headline keys, six systems with long names,
+    in place of the demo's headline: still in its column and on the first screen."""
+    table = wide_comparison(6, MAIN_KEYS)
+    comparison = tmp_path / "comparison.dev.csv"
+    table.to_csv(comparison, index=False)
+    fragment = headline_fragment(comparison, "dev")
+    assert fragment.count("&#8593;") == 6 + 1  # the six keys, and the caption's legend
+    report = (compared.workdir / "report.html").read_text()
+    start = report.index("var workflow_desc = ") + len("var workflow_desc = ")
+    landing_text, end = json.JSONDecoder().raw_decode(report, start)
+    begin = landing_text.index('<div class="echi-headline">')
+    landing_text = landing_text[:begin] + fragment + landing_text[landing_text.index("</div>\n", begin) + 7:]
+    layout = landing_layout(browser, report[:start] + json.dumps(landing_text) + report[end:], tmp_path, "widest")
+    headline, column = layout["headline"], layout["column"]
+    assert 0 <= headline["top"] < layout["innerHeight"], headline
+    assert headline["right"] <= column["right"] + 0.5, (headline, column)
+    assert too_wide(layout["clientWidth"], layout["tables"]) == []
+
+
+def test_no_table_of_the_report_is_wider_than_its_page_at_1400_px(browser, landing, compared, tmp_path):
+    """Every page the report embeds (the comparison, the official scores, the
+    validation, the players), and the widest comparison and official pages the
+    full metric set makes, laid out in the frame the report shows them in. The
+    control: the official table as it was (one row per device and segment type,
+    every key a column) is too wide there, and the check says so."""
+    width = round(landing["frame"]["width"])
+    assert 1000 < width < WINDOW[0], landing["frame"]
+    pages = embedded_pages((compared.workdir / "report.html").read_text())
+    assert {Path(p).name for p in pages} >= {"comparison.dev.html", "official.html", "validation.html"}
+    assert any("/listen/" in p for p in pages)
+    full_keys = metric_keys(resolve_metrics("full"))
+    numbers = wide_comparison(2, full_keys).query("system == 'passthrough'").drop(columns="system")
+    numbers = numbers[[c for c in numbers.columns if not c.endswith("_improvement")]]
+    comparison_page(wide_comparison(13, MAIN_KEYS), tmp_path / "wide_comparison.html", "Systems compared: dev")
+    official_page(numbers.assign(sir=math.inf), tmp_path / "wide_official.html", "Official scores: x, dev")
+    write_html_table(numbers, tmp_path / "control.html", "Official scores as they were: one column per key")
+    for name in ("wide_comparison", "wide_official", "control"):
+        pages[name] = (tmp_path / f"{name}.html").read_text()
+    layout = frames_layout(browser, pages, width, tmp_path)
+    assert set(layout) == set(pages)
+    control = layout.pop("control")
+    assert too_wide(control["clientWidth"], control["tables"]), control  # the check can fail
+    for path, page in layout.items():
+        assert page["tables"], path
+        assert too_wide(page["clientWidth"], page["tables"]) == [], path
+        assert page["scrollWidth"] <= page["clientWidth"], path

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import Snakemake
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -40,17 +39,6 @@ def segments(workdir: Path, system: str, device: str, segment_type: str = "indiv
 def device_report(workdir: Path, system: str, device: str, segment_type: str = "individual") -> dict:
     path = workdir / EVALUATION.format(system=system) / f"report.dev.{device}.{segment_type}._._.json"
     return json.loads(path.read_text())
-
-
-@pytest.fixture(scope="module")
-def compared(tmp_path_factory, passthrough_run) -> Snakemake:
-    """The passthrough run, then example on top, then the report."""
-    workdir = tmp_path_factory.mktemp("compared") / "run"
-    shutil.copytree(passthrough_run, workdir, symlinks=True)
-    run = Snakemake(workdir)
-    run("--config", "enhancement_name=example")
-    run("--config", "enhancement_name=example", "--report", "report.html")
-    return run
 
 
 def test_every_segment_is_a_row_kept_or_skipped_with_its_reason(passthrough_run):
@@ -107,11 +95,31 @@ def test_comparison_of_passthrough_and_example(compared):
         == pytest.approx(report["pesq"]["weighted_mean"])
 
 
-def test_report_has_every_table_and_figure(compared):
-    text = (compared.workdir / "report.html").read_text()
+def report_parts(report: Path) -> tuple[dict, dict, str]:
+    """A report's results, categories and landing page (the workflow description)."""
+    text = report.read_text()
     results = json.loads(re.search(r'<script id="results">\s*var results = (.*);\s*</script>', text).group(1))
     categories = json.loads(re.search(r'<script id="categories">\s*var categories = (.*);\s*</script>', text)
                             .group(1))
+    start = text.index("var workflow_desc = ") + len("var workflow_desc = ")
+    landing, _ = json.JSONDecoder().raw_decode(text, start)
+    return results, categories, landing
+
+
+def embedded(entry: dict) -> str:
+    """The HTML page a report result embeds."""
+    import base64
+
+    return base64.b64decode(entry["data_uri"].split(",", 1)[1]).decode()
+
+
+def listed_sections(landing: str) -> set[str]:
+    """The sections the landing page's list names."""
+    return set(re.findall(r"<li>(?:<p>)?<strong>(\w+)</strong>:", landing))
+
+
+def test_report_has_every_table_and_figure(compared):
+    results, categories, landing = report_parts(compared.workdir / "report.html")
     expected = {  # named from work_dir, where Snakemake runs
         "report/example/dev/validation.html",
         "report/comparison.dev.html",
@@ -127,14 +135,41 @@ def test_report_has_every_table_and_figure(compared):
         mime = {".png": "image/png", ".html": "text/html"}[Path(path).suffix]
         assert entry["mime_type"] == mime and entry["data_uri"].startswith(f"data:{mime}")
     assert "passthrough, example" in results["report/comparison.dev.html"]["caption"]
-    assert "official evaluation" in text  # the workflow description
-    # the audio players: the output and the reference, from the first counted segment, embedded
-    listen = results["report/example/dev/listen/dev_02.aria.P302.html"]
-    import base64
-    page = base64.b64decode(listen["data_uri"].split(",", 1)[1]).decode()
-    assert page.count("<audio controls") == 2 and page.count('src="data:audio/wav;base64,') == 2
-    first = min(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
-    assert f"from {first / 16000:.2f} s" in page
+    assert "official evaluation" in landing  # the workflow description
+    # the landing page leads with the headline: both systems, the reference first, keys with their direction
+    headline = landing[landing.index('<div class="echi-headline">'):landing.index("</table>")]
+    assert landing.index("echi-headline") < landing.index("The enhancement stage")
+    assert headline.index("passthrough</span> <span class=\"echi-ref\">(reference)") < headline.index(">example<")
+    assert "pesq&nbsp;&#8593;" in headline and headline.count('class="echi-gain echi-same"') == 4 * 4
+    assert listed_sections(landing) == set(categories)
+    # the comparison: a table per device and segment type, keys as rows
+    comparison = embedded(results["report/comparison.dev.html"])
+    assert [comparison.count(f"<caption>{d}, {t}</caption>") for d in ("aria", "ha") for t in ("individual", "summed")
+            ] == [1, 1, 1, 1]
+    # the players: the input, the reference and both systems, on the same excerpts (the systems
+    # score alike: the first kept segments), each labelled with its time and scores
+    page = embedded(results["report/example/dev/listen/dev_02.aria.P302.html"])
+    assert page.count("<audio controls") == 3 * 4 and page.count('src="data:audio/flac;base64,') == 3 * 4
+    for label in ("input: the device&#x27;s channel 0", "reference: the partner&#x27;s clean speech",
+                  "passthrough (reference system)", "<td class=\"echi-label\">example</td>"):
+        assert page.count(label) == 3, label
+    kept = sorted(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
+    for n, start in enumerate(kept[:3], 1):
+        assert f"<h2>{n}. {start / 16000:.2f} s to " in page
+    assert re.search(r"<h2>1\. [^<]*: pesq example [\d.]+, passthrough [\d.]+ \(\+0\.000\)</h2>", page), page[:3000]
+
+
+def test_a_missing_headline_file_is_left_out_of_the_report(finished):
+    """docutils stops on a missing ``.. raw:: :file:`` (and the report with it): the
+    landing page includes the headline only where the file is there."""
+    finished("--report", "report.html")
+    _, _, landing = report_parts(finished.workdir / "report.html")
+    assert '<div class="echi-headline">' in landing and "passthrough" in landing
+    (finished.workdir / "work/report/headline.dev.html").unlink()
+    finished("--report", "again.html")
+    _, categories, landing = report_parts(finished.workdir / "again.html")
+    assert "echi-headline" not in landing and "The enhancement stage" in landing
+    assert listed_sections(landing) == set(categories)
 
 
 def test_a_segment_past_the_end_is_reported_not_dropped(finished):
@@ -143,8 +178,9 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
     length = sf.info(finished.workdir / f"demo_data/ref/dev/{stem}.wav").frames
     with open(lists, "a") as handle:
         handle.write(f"99,{length - 8000},{length + 8000}\n")
-    # its scores, the reports, and its audio players (they start at the first counted segment)
-    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 1,
+    # its scores, the reports, and the audio players of the session-device's partners (they
+    # choose their excerpts from its score table)
+    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 3,
                                        "all": 1}
     finished()
     rows = segments(finished.workdir, "passthrough", "aria")
@@ -207,6 +243,14 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     assert report["stoi"]["count"] == 6 and report["stoi"]["min"] > 0.99
     assert "not scored" not in result.stdout + result.stderr
     assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
+    # its report names only the sections it has (it advertised Comparison, Submission and Spectrograms)
+    made = run_evaluation(options=("--report", "report.html"))
+    assert made.returncode == 0, made.stderr[-3000:]
+    _, categories, landing = report_parts(tmp_path / "report.html")
+    assert set(categories) == {"Scores"} and listed_sections(landing) == {"Scores"}
+    assert "scored under the name\n<strong>small</strong> with" in landing
+    for absent in ("Comparison", "Submission", "Spectrograms", "Listen", "enhanced by"):
+        assert absent not in landing, absent
 
     told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
     assert told.returncode == 0, told.stderr[-3000:]

@@ -30,8 +30,10 @@ def submission(workdir: Path, name: str, t) -> Path:
 
 def scoring_and_report_jobs(files: int, session_devices: int = 1) -> dict[str, int]:
     """The scoring and report jobs that follow from `files` new submission files of
-    `session_devices` session-devices (dev is scored)."""
-    return {"score": session_devices, "spectrogram": files, "listen": files,
+    `session_devices` session-devices (dev is scored): the audio players of every
+    partner of those session-devices (the demo's three; they choose their excerpts
+    from its score table)."""
+    return {"score": session_devices, "spectrogram": files, "listen": 3 * session_devices,
             "evaluation_reports": 1, "validation_table": 1, "compare_systems": 1}
 
 

@@ -1,6 +1,4 @@
 import pytest
-
-import enhancement
 from enhancement.registry import (
     Enhancement,
     RegistryError,
@@ -8,6 +6,8 @@ from enhancement.registry import (
     get_enhancement_class,
     register_enhancement,
 )
+
+import enhancement
 
 
 def test_importing_the_package_registers_builtins():
