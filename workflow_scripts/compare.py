@@ -5,8 +5,8 @@ from pathlib import Path
 
 from enhancement.data.atomic_write import write_text_atomically
 from enhancement.evaluation.jobs import MAIN_KEYS, compare_systems, segment_scores
-from enhancement.report import distribution_figure
-from enhancement.report_pages import comparison_page, write_headline
+from enhancement.report.figures import distribution_figure
+from enhancement.report.pages import comparison_page, write_headline
 from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)

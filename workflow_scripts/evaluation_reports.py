@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from enhancement.evaluation.jobs import device_numbers, report_job
-from enhancement.report_pages import official_page
+from enhancement.report.pages import official_page
 from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)

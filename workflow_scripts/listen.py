@@ -3,7 +3,7 @@
 from enhancement.data.challenge import OUTPUT_RATE
 from enhancement.evaluation.inputs import unusable_reason
 from enhancement.evaluation.segments import read_segments
-from enhancement.listening import EXCERPT_SECONDS, Clip, choose_excerpts, listening_page
+from enhancement.report.listening import EXCERPT_SECONDS, Clip, choose_excerpts, listening_page
 from enhancement.workflow.joblog import job_logging
 
 ELSEWHERE = "its files are not in this work folder: a folder scored with run_evaluation.py keeps them where it was made"

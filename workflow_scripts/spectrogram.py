@@ -1,7 +1,7 @@
 """Snakemake job: spectrograms of a target's input (channel 0), output and reference."""
 
 from enhancement.evaluation.inputs import unusable_reason
-from enhancement.report import spectrogram_figure
+from enhancement.report.figures import spectrogram_figure
 from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)

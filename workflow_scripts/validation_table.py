@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from enhancement.report import write_html_table
+from enhancement.report.figures import write_html_table
 from enhancement.workflow.joblog import job_logging
 
 job = snakemake  # noqa: F821 (snakemake is injected)

@@ -6,11 +6,14 @@ def all_outputs(wildcards):
     re-made: Snakemake does not re-make a missing file whose users are up to
     date), each dataset's validation summary, the scores and the report's
     figures and tables. Scoring a folder made elsewhere (`submission_dir`):
-    its validation and the official reports."""
+    its validation, the official reports and the comparison with every
+    system scored in the work folder."""
     if SCORING_ONLY:
-        return [validation_path(SYSTEM, d) for d in config["datasets"]] + [
-            evaluation_summary_path(SYSTEM, d) for d in EVALUATED
-        ]
+        return (
+            [validation_path(SYSTEM, d) for d in config["datasets"]]
+            + [evaluation_summary_path(SYSTEM, d) for d in EVALUATED]
+            + [comparison_path(d) for d in EVALUATED]
+        )
     return (
         enhance_outputs()
         + [

@@ -281,12 +281,12 @@ def test_changing_the_resampling_code_resamples_again(finished, tmp_path, reques
 
 
 def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path, request):
-    """enhancement/report.py makes the report's tables and figures: scores stand."""
+    """enhancement/report/figures.py makes the report's tables and figures: scores stand."""
     copy = edited_workflow(finished, tmp_path)
-    edit(copy.snakefile.parent / "enhancement/report.py", "# one precision per column: 3 decimals",
+    edit(copy.snakefile.parent / "enhancement/report/figures.py", "# one precision per column: 3 decimals",
          "# one precision per column (3 decimals")
     assert copy.planned_jobs() == {}
-    edit(copy.snakefile.parent / "enhancement/report.py", "2 if (table[c].abs() >= 10).any() else 3",
+    edit(copy.snakefile.parent / "enhancement/report/figures.py", "2 if (table[c].abs() >= 10).any() else 3",
          "1 if (table[c].abs() >= 10).any() else 3")
     observe("code: report-only code edited after a run (re-draws the report only)", request,
             output_of(copy("--dry-run")), "Params have changed since last execution")

@@ -47,8 +47,8 @@ from headless_chromium import BrowserUnavailable, chromium, dump_dom
 
 from enhancement.evaluation.jobs import MAIN_KEYS
 from enhancement.evaluation.metrics import metric_keys, resolve_metrics
-from enhancement.report import write_html_table
-from enhancement.report_pages import comparison_page, headline_fragment, official_page
+from enhancement.report.figures import write_html_table
+from enhancement.report.pages import comparison_page, headline_fragment, official_page
 
 pytestmark = pytest.mark.slow
 

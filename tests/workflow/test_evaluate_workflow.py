@@ -243,13 +243,16 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     assert report["stoi"]["count"] == 6 and report["stoi"]["min"] > 0.99
     assert "not scored" not in result.stdout + result.stderr
     assert "localrules directive specifies rules that are not present" not in result.stdout + result.stderr
-    # its report names only the sections it has (it advertised Comparison, Submission and Spectrograms)
+    # the folder enters the comparison, and the run ends with its headline
+    assert (tmp_path / "work/evaluation/comparison.eval.csv").is_file()
+    assert "eval: small, official weighted means" in result.stdout + result.stderr
+    # its report names only the sections it has (it advertised Submission and Spectrograms)
     made = run_evaluation(options=("--report", "report.html"))
     assert made.returncode == 0, made.stderr[-3000:]
     _, categories, landing = report_parts(tmp_path / "report.html")
-    assert set(categories) == {"Scores"} and listed_sections(landing) == {"Scores"}
+    assert set(categories) == {"Scores", "Comparison"} and listed_sections(landing) == {"Scores", "Comparison"}
     assert "scored under the name\n<strong>small</strong> with" in landing
-    for absent in ("Comparison", "Submission", "Spectrograms", "Listen", "enhanced by"):
+    for absent in ("Submission", "Spectrograms", "Listen", "enhanced by"):
         assert absent not in landing, absent
 
     told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
@@ -311,7 +314,9 @@ def test_every_system_scored_in_the_work_folder_is_compared_and_compare_systems_
 
     table = pd.read_csv(finished.workdir / "work/evaluation/comparison.dev.csv")
     assert list(dict.fromkeys(table.system)) == ["passthrough", "theirs"]
-    assert finished.planned_jobs() == {}  # the default run compares the same systems
+    # the default run compares the same systems: nothing scored or compared again
+    # (the listen pages gain the new system's players)
+    assert set(finished.planned_jobs()) <= {"listen", "all"}
 
     narrowed = finished("--config", "compare_systems=[theirs,ghost]")
     assert "ghost in compare_systems, but the work folder holds neither scores nor" in narrowed.stdout + narrowed.stderr

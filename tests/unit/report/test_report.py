@@ -13,9 +13,17 @@ import soundfile as sf
 from PIL import Image
 
 from enhancement.evaluation.tables import write_table
-from enhancement.listening import EXCERPT_SECONDS, Clip, Excerpt, Segment, choose_excerpts, listening_page, losses
-from enhancement.report import distribution_figure, first_seconds, spectrogram_figure, write_html_table
-from enhancement.report_pages import comparison_page, official_page, write_headline
+from enhancement.report.figures import distribution_figure, first_seconds, spectrogram_figure, write_html_table
+from enhancement.report.listening import (
+    EXCERPT_SECONDS,
+    Clip,
+    Excerpt,
+    Segment,
+    choose_excerpts,
+    listening_page,
+    losses,
+)
+from enhancement.report.pages import comparison_page, official_page, write_headline
 
 
 def test_spectrogram_figure_reads_only_the_first_seconds(tmp_path):
@@ -61,7 +69,7 @@ def test_html_table_escapes_and_highlights(tmp_path):
     assert text.count('class="flagged"') == 1
 
 
-# ---- the pages that compare numbers (enhancement/report_pages.py) ------------------------
+# ---- the pages that compare numbers (enhancement/report/pages.py) ------------------------
 
 HOSTILE = "<img src=x onerror=alert(1)>\"'&"
 
@@ -204,7 +212,7 @@ def test_no_value_reaches_the_pages_as_markup(tmp_path):
         assert HOSTILE in "".join(tags.text), name  # shown as written
 
 
-# ---- the listening pages (enhancement/listening.py) --------------------------------------
+# ---- the listening pages (enhancement/report/listening.py) --------------------------------------
 
 
 def score_table(path, pesq: dict[int, float], pid: str = "P1", skipped: tuple[int, ...] = ()) -> str:

@@ -1,4 +1,6 @@
 import pytest
+
+import enhancement
 from enhancement.registry import (
     Enhancement,
     RegistryError,
@@ -6,8 +8,6 @@ from enhancement.registry import (
     get_enhancement_class,
     register_enhancement,
 )
-
-import enhancement
 
 
 def test_importing_the_package_registers_builtins():

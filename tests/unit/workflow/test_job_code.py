@@ -133,9 +133,9 @@ def test_the_workflows_jobs_depend_on_the_code_they_run():
     built-in systems' code."""
     scoring = repo_closure("score")
     assert "enhancement/evaluation/metrics/perceptual.py" in scoring
-    assert "enhancement/report.py" not in scoring
-    assert "enhancement/report.py" in repo_closure("evaluation_reports")
-    assert "enhancement/report.py" in repo_closure("listen")
+    assert "enhancement/report/figures.py" not in scoring
+    assert "enhancement/report/figures.py" in repo_closure("evaluation_reports")
+    assert "enhancement/report/figures.py" in repo_closure("listen")
     assert "enhancement/data/audio.py" in repo_closure("resample")
     assert "enhancement/evaluation/jobs.py" not in repo_closure("resample")
     assert {"enhancement/systems/enhance.py", "enhancement/systems/supervise.py"} <= repo_closure("enhance")

@@ -29,7 +29,7 @@ import soundfile as sf
 from enhancement.data.challenge import OUTPUT_RATE
 from enhancement.evaluation.headline import HEADLINE_KEYS, higher_is_better
 from enhancement.evaluation.tables import SCORED, read_table
-from enhancement.report import html_page, write_page
+from enhancement.report.figures import html_page, write_page
 
 EXCERPTS = 3
 EXCERPT_SECONDS = 4.0  # at most: a longer segment is played from its start

@@ -37,7 +37,7 @@ import pandas as pd
 
 from enhancement.data.atomic_write import atomic_output
 from enhancement.evaluation.headline import HEADLINE_KEYS, headline_rows, higher_is_better
-from enhancement.report import html_page, write_page
+from enhancement.report.figures import html_page, write_page
 
 UP, DOWN = "&#8593;", "&#8595;"
 DASH = "&#8211;"

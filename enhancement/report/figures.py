@@ -8,8 +8,8 @@
 - :func:`write_html_table`: a CSV table as a small standalone HTML page (the
   report shows HTML inline; a CSV would only be a download).
 
-The pages that compare numbers are enhancement/report_pages.py's; the
-listening pages, enhancement/listening.py's.
+The pages that compare numbers are enhancement/report/pages.py's; the
+listening pages, enhancement/report/listening.py's.
 
 matplotlib runs headless (Agg); PNGs are palette-quantised to stay small.
 """
