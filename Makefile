@@ -48,11 +48,12 @@ test-system: $(STAMP)
 	@$(BIN)/python tests/apt_packages.py
 	$(BIN)/python -m pytest tests/system/test_slurm.py tests/system/test_report_browser.py
 
-## make lint: Snakemake's linter, snakefmt and ruff (CI fails on any of them)
+## make lint: Snakemake's linter, snakefmt, ruff's checks and its formatter (CI fails on any of them)
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check .
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf work demo_data .snakemake report.html

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the enhancement workflow the way the upstream recipe is run:
 
-    python run_enhancement.py enhancement_name=example enhance_args=example [-- snakemake options]
+python run_enhancement.py enhancement_name=example enhance_args=example [-- snakemake options]
 """
 
 import os

@@ -24,8 +24,12 @@ JOB_DONE = re.compile(r"job done in ([\d.]+) s, peak memory (\d+) MB")
 def machine_info() -> str:
     import soxr
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__,
-                "soundfile": sf.__version__, "soxr": soxr.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "soundfile": sf.__version__,
+        "soxr": soxr.__version__,
+    }
     for name in ("torch", "snakemake"):
         try:
             versions[name] = __import__(name).__version__
@@ -54,8 +58,9 @@ def run_child(code: str) -> dict:
     """Run Python ``code`` in a fresh process; it must print one JSON line.
     Adds the child's own wall time and peak RSS (MB)."""
     wrapper = (
-        "import json, time\nfrom enhancement.workflow.joblog import peak_rss_mb\n_t = time.perf_counter()\n" + code +
-        "\n_r = dict(RESULT) if 'RESULT' in globals() else {}\n"
+        "import json, time\nfrom enhancement.workflow.joblog import peak_rss_mb\n_t = time.perf_counter()\n"
+        + code
+        + "\n_r = dict(RESULT) if 'RESULT' in globals() else {}\n"
         "_r.update(wall_s=time.perf_counter() - _t, peak_mb=peak_rss_mb())\nprint(json.dumps(_r))\n"
     )
     out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
@@ -65,8 +70,11 @@ def run_child(code: str) -> dict:
 def snakemake(workdir: Path, *args: str) -> float:
     """Run the real workflow; returns its wall time."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-                             "--directory", str(workdir), *args], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir), *args],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode:
         raise RuntimeError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return time.perf_counter() - started
@@ -95,9 +103,9 @@ def one_session_dataset(root: Path, minutes: float, devices: tuple[str, ...] = (
         write_recording(root / "participant" / "dev" / f"{pid}.wav", 5, 1, seed=hash(pid) % 100)
 
 
-def run_for_each_length(bench: Callable[..., None], doc: str,
-                        parser: argparse.ArgumentParser | None = None,
-                        default_minutes: float = 36.5) -> None:
+def run_for_each_length(
+    bench: Callable[..., None], doc: str, parser: argparse.ArgumentParser | None = None, default_minutes: float = 36.5
+) -> None:
     """Command line of the per-recording benchmarks: ``--minutes M [M ...]``. Options a
     script adds to ``parser`` reach ``bench`` as keyword arguments."""
     parser = parser or argparse.ArgumentParser(description=doc.splitlines()[0])

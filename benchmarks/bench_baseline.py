@@ -153,11 +153,20 @@ def _worker(args: argparse.Namespace) -> None:
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     peak = _proc_status_kb("VmHWM")
     np.save(args.out, torch.view_as_real(out).numpy())
-    print(json.dumps({
-        "variant": args.variant, "seconds": args.seconds, "frames": int(spec.shape[3]),
-        "wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 1024,
-        "rss_before_mb": rss_before / 1024, "threads": torch.get_num_threads(),
-    }))
+    print(
+        json.dumps(
+            {
+                "variant": args.variant,
+                "seconds": args.seconds,
+                "frames": int(spec.shape[3]),
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "peak_rss_mb": peak / 1024,
+                "rss_before_mb": rss_before / 1024,
+                "threads": torch.get_num_threads(),
+            }
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,15 +184,31 @@ def _machine_info() -> str:
     except OSError:
         pass
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"cpu: {cpu}; cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); "
-            f"RAM {mem_gb:.1f} GiB; torch {torch.__version__}, {torch.get_num_threads()} threads; "
-            f"python {platform.python_version()}; load average {os.getloadavg()}")
+    return (
+        f"cpu: {cpu}; cores: {os.cpu_count()} (usable {len(os.sched_getaffinity(0))}); "
+        f"RAM {mem_gb:.1f} GiB; torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"python {platform.python_version()}; load average {os.getloadavg()}"
+    )
 
 
 def _run(variant: str, seconds: float, args: argparse.Namespace, out: Path) -> dict:
-    command = [sys.executable, __file__, "--worker", "--variant", variant,
-               "--seconds", str(seconds), "--channels", str(args.channels),
-               "--config", str(args.config), "--seed", str(args.seed), "--out", str(out)]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--variant",
+        variant,
+        "--seconds",
+        str(seconds),
+        "--channels",
+        str(args.channels),
+        "--config",
+        str(args.config),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(out),
+    ]
     if args.threads:
         command += ["--threads", str(args.threads)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -196,10 +221,16 @@ def _run(variant: str, seconds: float, args: argparse.Namespace, out: Path) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, nargs="+", default=[60.0],
-                        help="window lengths for our model (default: 60)")
-    parser.add_argument("--naive-seconds", type=float, nargs="*", default=[15.0],
-                        help="window lengths for the naive reference (default: 15)")
+    parser.add_argument(
+        "--seconds", type=float, nargs="+", default=[60.0], help="window lengths for our model (default: 60)"
+    )
+    parser.add_argument(
+        "--naive-seconds",
+        type=float,
+        nargs="*",
+        default=[15.0],
+        help="window lengths for the naive reference (default: 15)",
+    )
     parser.add_argument("--channels", type=int, default=7)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--seed", type=int, default=0)
@@ -217,8 +248,11 @@ def main() -> None:
 
     print(_machine_info())
     print(f"config: {args.config} (n_imics={args.channels}), random weights, seed {args.seed}")
-    print(f"{'variant':<7} {'sec':>5} {'frames':>6} {'wall s':>8} {'cpu s':>8} "
-          f"{'peak RSS MB':>11} {'RSS before':>10} {'load':>5}", flush=True)
+    print(
+        f"{'variant':<7} {'sec':>5} {'frames':>6} {'wall s':>8} {'cpu s':>8} "
+        f"{'peak RSS MB':>11} {'RSS before':>10} {'load':>5}",
+        flush=True,
+    )
     results: dict[tuple[str, float], dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         jobs = [("naive", s) for s in args.naive_seconds] + [("ours", s) for s in args.seconds]
@@ -227,9 +261,12 @@ def main() -> None:
             r = _run(variant, seconds, args, out)
             r["out"] = out
             results[(variant, seconds)] = r
-            print(f"{variant:<7} {seconds:>5g} {r['frames']:>6} {r['wall_s']:>8.1f} "
-                  f"{r['cpu_s']:>8.1f} {r['peak_rss_mb']:>11.0f} {r['rss_before_mb']:>10.0f} "
-                  f"{r['load_after']:>5.1f}", flush=True)
+            print(
+                f"{variant:<7} {seconds:>5g} {r['frames']:>6} {r['wall_s']:>8.1f} "
+                f"{r['cpu_s']:>8.1f} {r['peak_rss_mb']:>11.0f} {r['rss_before_mb']:>10.0f} "
+                f"{r['load_after']:>5.1f}",
+                flush=True,
+            )
 
         print("\nours / naive at the same length:")
         for seconds in sorted(set(args.seconds) & set(args.naive_seconds)):
@@ -237,12 +274,15 @@ def main() -> None:
             a, b = np.load(ours["out"]), np.load(naive["out"])
             diff = float(np.abs(a - b).max())
             own = (ours["peak_rss_mb"] - ours["rss_before_mb"]) / max(
-                1e-9, naive["peak_rss_mb"] - naive["rss_before_mb"])
-            print(f"  {seconds:g} s: wall {ours['wall_s'] / naive['wall_s']:.2f}x, "
-                  f"cpu {ours['cpu_s'] / naive['cpu_s']:.2f}x, "
-                  f"peak RSS {ours['peak_rss_mb'] / naive['peak_rss_mb']:.3f}x "
-                  f"(forward's own increment {own:.3f}x); "
-                  f"max |ours - naive| = {diff:.3g} (max |naive| = {float(np.abs(b).max()):.3g})")
+                1e-9, naive["peak_rss_mb"] - naive["rss_before_mb"]
+            )
+            print(
+                f"  {seconds:g} s: wall {ours['wall_s'] / naive['wall_s']:.2f}x, "
+                f"cpu {ours['cpu_s'] / naive['cpu_s']:.2f}x, "
+                f"peak RSS {ours['peak_rss_mb'] / naive['peak_rss_mb']:.3f}x "
+                f"(forward's own increment {own:.3f}x); "
+                f"max |ours - naive| = {diff:.3g} (max |naive| = {float(np.abs(b).max()):.3g})"
+            )
 
 
 if __name__ == "__main__":

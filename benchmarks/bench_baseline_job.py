@@ -42,8 +42,16 @@ def bench(minutes: float, scratch: Path, model: str, window: float, stride: floa
         f"name: baseline\nargs:\n  config_path: {CONFIGS[model]}\n  ckpt_path: {ckpt}\n"
         f"  window_size: {window}\n  stride: {stride}\nsample_rate: 16000\nthreads: {threads}\n"
     )
-    common = ("--cores", str(threads), "--config", f"data_root={data}", "devices=[aria]",
-              "enhancement_name=baseline", f"enhance_args={args}", "evaluate_datasets=[]")
+    common = (
+        "--cores",
+        str(threads),
+        "--config",
+        f"data_root={data}",
+        "devices=[aria]",
+        "enhancement_name=baseline",
+        f"enhance_args={args}",
+        "evaluate_datasets=[]",
+    )
     snakemake(scratch, "resample", *common)
     src = scratch / "work/resampled/16000/aria/dev/long.aria.wav"
     info = sf.info(str(src))
@@ -53,11 +61,15 @@ def bench(minutes: float, scratch: Path, model: str, window: float, stride: floa
     log = scratch / "work/logs/enhance/baseline/dev/long.aria.log"
     wall, peak = job_figures(log)
     windows = log.read_text().count(": window ")
-    print(f"\n{minutes} min, {info.channels} ch at 16 kHz (float32 session {session_mb:.0f} MB), "
-          f"model {model}, window {window:g} s / stride {stride:g} s, {threads} thread(s)")
+    print(
+        f"\n{minutes} min, {info.channels} ch at 16 kHz (float32 session {session_mb:.0f} MB), "
+        f"model {model}, window {window:g} s / stride {stride:g} s, {threads} thread(s)"
+    )
     print(f"  enhance job (3 partners, {windows} windows in all): {wall:.1f} s, peak {peak:.0f} MB")
-    print(f"  interpreter + imports alone {bare['peak_mb']:.0f} MB; "
-          f"job - session - imports = {peak - session_mb - bare['peak_mb']:.0f} MB")
+    print(
+        f"  interpreter + imports alone {bare['peak_mb']:.0f} MB; "
+        f"job - session - imports = {peak - session_mb - bare['peak_mb']:.0f} MB"
+    )
 
 
 def main() -> None:

@@ -51,8 +51,9 @@ def workflow_shape(workdir: Path, *config: str) -> tuple[int, int]:
     job stats of a --forceall dry run."""
     base = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir)]
     rules = subprocess.run([*base, "--list-rules", *config], capture_output=True, text=True, check=True).stdout
-    dry = subprocess.run([*base, "--cores", "2", "--dry-run", "--forceall", *config], capture_output=True,
-                         text=True, check=True)
+    dry = subprocess.run(
+        [*base, "--cores", "2", "--dry-run", "--forceall", *config], capture_output=True, text=True, check=True
+    )
     total = re.search(r"^total\s+(\d+)\s*$", dry.stdout + dry.stderr, re.M)
     return len(rules.split()), int(total[1]) if total else -1
 
@@ -64,8 +65,17 @@ def timed(workdir: Path, *args: str, repeat: int = 3) -> float:
 def profile_noop(workdir: Path, data: Path) -> None:
     from snakemake.cli import main as snakemake_main
 
-    argv = ["snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--cores", "2", "--config", f"data_root={data}"]
+    argv = [
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--config",
+        f"data_root={data}",
+    ]
     profiler = cProfile.Profile()
     saved = sys.argv
     sys.argv = argv
@@ -81,9 +91,11 @@ def profile_noop(workdir: Path, data: Path) -> None:
     stats = pstats.Stats(profiler).sort_stats("cumulative")
     stats.print_stats(25)
     # the parts benchmarks/README.md's table names, wherever they rank
-    stats.print_stats(r"Snakefile:|\((file2jobs|expand_input|apply_input_function|update_needrun|has_metadata"
-                      r"|update_conda_envs|check_directory_outputs"
-                      r"|partners_of|partner_output_of|enrolment_inputs|raw_inputs_signature)\)")
+    stats.print_stats(
+        r"Snakefile:|\((file2jobs|expand_input|apply_input_function|update_needrun|has_metadata"
+        r"|update_conda_envs|check_directory_outputs"
+        r"|partners_of|partner_output_of|enrolment_inputs|raw_inputs_signature)\)"
+    )
 
 
 def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
@@ -98,8 +110,9 @@ def bench(sessions: int, seconds: float, scratch: Path, profile: bool) -> None:
     dry = timed(scratch, "--cores", "2", "--dry-run", *config)
     bare = timed(scratch, "--version")
     rules, jobs = workflow_shape(scratch, *config)
-    print(f"\n{sessions} sessions x 2 devices -> {targets} targets "
-          f"({2 * sessions} enhance jobs); {seconds} s recordings")
+    print(
+        f"\n{sessions} sessions x 2 devices -> {targets} targets ({2 * sessions} enhance jobs); {seconds} s recordings"
+    )
     print(f"  rules {rules}, jobs of a run from scratch {jobs}")
     print(f"  full run {'(what was missing)' if reused else '(every job)'} {full:8.1f} s")
     print(f"  no-op re-run         {noop:8.2f} s   (median of 3)")
@@ -117,8 +130,12 @@ def main() -> None:
     length.add_argument("--minutes", type=float, default=None, help="the same, in minutes")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--scratch", type=Path, default=None, help="folder for the temporary run folders")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="run in KEEP/<sessions> and keep it; a second call re-uses its data and finished run")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="run in KEEP/<sessions> and keep it; a second call re-uses its data and finished run",
+    )
     args = parser.parse_args()
     if args.minutes is not None:
         args.seconds = args.minutes * 60

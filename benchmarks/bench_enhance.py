@@ -38,14 +38,18 @@ def bench(minutes: float, scratch: Path) -> None:
     bare = run_child(BARE)
     total = snakemake(scratch, *common)
     ours_wall, ours_peak = job_figures(scratch / "work/logs/enhance/passthrough/dev/long.aria.log")
-    print(f"\n{minutes} min, {info.channels} ch at 16 kHz: float32 session {session_mb:.0f} MB; "
-          f"interpreter + torch + snakemake alone {bare['peak_mb']:.0f} MB")
+    print(
+        f"\n{minutes} min, {info.channels} ch at 16 kHz: float32 session {session_mb:.0f} MB; "
+        f"interpreter + torch + snakemake alone {bare['peak_mb']:.0f} MB"
+    )
     print(f"  {'':34} {'wall s':>8} {'peak RSS MB':>12}")
     print(f"  {'naive (load once per partner)':34} {naive['wall_s']:8.1f} {naive['peak_mb']:12.0f}")
     print(f"  {'ours (enhance job, 3 outputs)':34} {ours_wall:8.1f} {ours_peak:12.0f}")
-    print(f"  ours/naive: wall {ours_wall / naive['wall_s']:.2f}x, memory {ours_peak / naive['peak_mb']:.2f}x; "
-          f"ours - session - imports = {ours_peak - session_mb - bare['peak_mb']:.0f} MB; "
-          f"whole snakemake call {total:.1f} s")
+    print(
+        f"  ours/naive: wall {ours_wall / naive['wall_s']:.2f}x, memory {ours_peak / naive['peak_mb']:.2f}x; "
+        f"ours - session - imports = {ours_peak - session_mb - bare['peak_mb']:.0f} MB; "
+        f"whole snakemake call {total:.1f} s"
+    )
 
 
 if __name__ == "__main__":

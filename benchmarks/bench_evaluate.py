@@ -75,8 +75,9 @@ def speech_like(seconds: float, rng: np.random.Generator) -> np.ndarray:
     return 0.1 * x / np.max(np.abs(x))
 
 
-def segment_pairs(count: int, seconds: float, seed: int = 0,
-                  jitter: float = 0.0) -> list[tuple[np.ndarray, np.ndarray]]:
+def segment_pairs(
+    count: int, seconds: float, seed: int = 0, jitter: float = 0.0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``count`` pairs of ``seconds`` +- uniform ``jitter`` seconds each."""
     rng = np.random.default_rng(seed)
     pairs = []
@@ -113,13 +114,24 @@ def kept_segments(workdir: Path, name: str) -> int:
     return count
 
 
-def run_evaluation(data_root: Path, submission: Path, workdir: Path, cores: int,
-                   *overrides: str, name: str = "bench") -> dict:
+def run_evaluation(
+    data_root: Path, submission: Path, workdir: Path, cores: int, *overrides: str, name: str = "bench"
+) -> dict:
     """``run_evaluation.py`` in ``workdir``: wall s, CPU s of every process it
     started (user + sys), the largest one's peak RSS (MB) and the kept segments."""
-    command = [sys.executable, str(REPO / "run_evaluation.py"), f"data_root={data_root}",
-               f"paths.enhancement_output_dir={submission}", f"shared.exp_name={name}", *overrides,
-               "--", "--directory", str(workdir), "--cores", str(cores)]
+    command = [
+        sys.executable,
+        str(REPO / "run_evaluation.py"),
+        f"data_root={data_root}",
+        f"paths.enhancement_output_dir={submission}",
+        f"shared.exp_name={name}",
+        *overrides,
+        "--",
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+    ]
     # this checkout's package, also where the environment has another one installed (editable)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
     load_before = os.getloadavg()[0]
@@ -131,18 +143,25 @@ def run_evaluation(data_root: Path, submission: Path, workdir: Path, cores: int,
     if result.returncode:
         raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": after.ru_maxrss / 1024,
-            "kept": kept_segments(workdir, name), "command": " ".join(command),
-            "load": (load_before, os.getloadavg()[0])}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": after.ru_maxrss / 1024,
+        "kept": kept_segments(workdir, name),
+        "command": " ".join(command),
+        "load": (load_before, os.getloadavg()[0]),
+    }
 
 
 def print_run(figures: dict) -> None:
     print(f"  {figures['command']}")
     per = figures["cpu_s"] / figures["kept"] if figures["kept"] else float("nan")
-    print(f"  wall {figures['wall_s']:.1f} s, CPU {figures['cpu_s']:.1f} s (all processes), "
-          f"{figures['kept']} kept segments -> {per:.3f} CPU s per kept segment; "
-          f"largest process's peak RSS {figures['peak_rss_mb']:.0f} MB; "
-          "load average %.2f before, %.2f after" % figures["load"])
+    print(
+        f"  wall {figures['wall_s']:.1f} s, CPU {figures['cpu_s']:.1f} s (all processes), "
+        f"{figures['kept']} kept segments -> {per:.3f} CPU s per kept segment; "
+        f"largest process's peak RSS {figures['peak_rss_mb']:.0f} MB; "
+        "load average %.2f before, %.2f after" % figures["load"]
+    )
 
 
 def end_to_end(fixture: Path, cores: int) -> None:
@@ -152,8 +171,9 @@ def end_to_end(fixture: Path, cores: int) -> None:
         print_run(run_evaluation(fixture, fixture / "submission", Path(tmp), cores))
 
 
-def write_long_session(root: Path, minutes: float = 36.0, partners: int = 3,
-                       segments: int = 100, seed: int = 0) -> None:
+def write_long_session(
+    root: Path, minutes: float = 36.0, partners: int = 3, segments: int = 100, seed: int = 0
+) -> None:
     """One session, one device (aria, wearer at seat 1), ``partners`` partners with
     ``segments`` segments each (0.5-4 s, from 30 s on), in the layout the workflow
     reads. A partner's reference is speech-like audio over its segments on a
@@ -168,11 +188,12 @@ def write_long_session(root: Path, minutes: float = 36.0, partners: int = 3,
     (root / "ref" / dataset).mkdir(parents=True)
     (root / "submission").mkdir()
     (root / "metadata" / f"sessions.{dataset}.csv").write_text(
-        f"session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n{session},1,,{','.join(pids)}\n")
+        f"session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n{session},1,,{','.join(pids)}\n"
+    )
     total = int(minutes * 60 * FS)
     spacing = (total - 30 * FS) // segments
     speech: list[dict[int, np.ndarray]] = []  # per partner: start -> speech
-    for pid in pids[1:partners + 1]:
+    for pid in pids[1 : partners + 1]:
         rows, own = [], {}
         for i in range(segments):
             length = int(rng.uniform(0.5, 4.0) * FS)
@@ -188,10 +209,14 @@ def write_long_session(root: Path, minutes: float = 36.0, partners: int = 3,
         speech.append(own)
     block = 60 * FS
     outs = []
-    for pid in pids[1:partners + 1]:
+    for pid in pids[1 : partners + 1]:
         stem = f"{session}.{device}.{pid}.wav"
-        outs.append((sf.SoundFile(root / "ref" / dataset / stem, "w", FS, 1, "PCM_16"),
-                     sf.SoundFile(root / "submission" / stem, "w", FS, 1, "PCM_16")))
+        outs.append(
+            (
+                sf.SoundFile(root / "ref" / dataset / stem, "w", FS, 1, "PCM_16"),
+                sf.SoundFile(root / "submission" / stem, "w", FS, 1, "PCM_16"),
+            )
+        )
     for lo in range(0, total, block):
         n = min(block, total - lo)
         refs = []
@@ -200,12 +225,13 @@ def write_long_session(root: Path, minutes: float = 36.0, partners: int = 3,
             for start, s in own.items():
                 a, b = max(start, lo), min(start + len(s), lo + n)
                 if a < b:
-                    x[a - lo:b - lo] += s[a - start:b - start]
+                    x[a - lo : b - lo] += s[a - start : b - start]
             refs.append(x)
         for k, (ref_file, sub_file) in enumerate(outs):
             ref_file.write(refs[k])
-            sub_file.write(np.clip(0.8 * refs[k] + 0.3 * refs[(k + 1) % len(refs)]
-                                   + 0.01 * rng.standard_normal(n), -1, 1))
+            sub_file.write(
+                np.clip(0.8 * refs[k] + 0.3 * refs[(k + 1) % len(refs)] + 0.01 * rng.standard_normal(n), -1, 1)
+            )
     for files in outs:
         for f in files:
             f.close()
@@ -227,16 +253,28 @@ def long_session(cores: int, metrics: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--end-to-end", nargs="?", type=Path, const=default_fixture(), default=None,
-                      metavar="FIXTURE", help="run_evaluation.py on the fixture (default: %(const)s)")
-    mode.add_argument("--long-session", action="store_true",
-                      help="run_evaluation.py on a generated 36-min session (quick metrics)")
+    mode.add_argument(
+        "--end-to-end",
+        nargs="?",
+        type=Path,
+        const=default_fixture(),
+        default=None,
+        metavar="FIXTURE",
+        help="run_evaluation.py on the fixture (default: %(const)s)",
+    )
+    mode.add_argument(
+        "--long-session", action="store_true", help="run_evaluation.py on a generated 36-min session (quick metrics)"
+    )
     ap.add_argument("--cores", type=int, default=2, help="Snakemake --cores of the end-to-end modes")
     ap.add_argument("--metrics", default="quick", help="metric set of --long-session")
     ap.add_argument("--segments", type=int, default=8, help="segments timed per metric")
     ap.add_argument("--seconds", type=float, default=2.0, help="segment length")
-    ap.add_argument("--jitter", type=float, default=0.0,
-                    help="segment lengths uniform in seconds +- jitter (DNSMOS's hop count depends on the length)")
+    ap.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        help="segment lengths uniform in seconds +- jitter (DNSMOS's hop count depends on the length)",
+    )
     ap.add_argument("--dev-segments", type=int, default=30000, help="segment scorings in a dev set")
     args = ap.parse_args()
     print(machine_info())
@@ -273,8 +311,10 @@ def main() -> None:
         scorer = SegmentScorer(metric_set)
         per = cpu_per_call(scorer.score, pairs)
         hours = per * args.dev_segments / 3600
-        print(f"  set {metric_set:5s}: {per:.3f} CPU s per segment -> {hours:.1f} CPU hours "
-              f"for {args.dev_segments} segment scorings")
+        print(
+            f"  set {metric_set:5s}: {per:.3f} CPU s per segment -> {hours:.1f} CPU hours "
+            f"for {args.dev_segments} segment scorings"
+        )
 
 
 if __name__ == "__main__":

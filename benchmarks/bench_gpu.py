@@ -52,9 +52,17 @@ from enhancement.baseline.precision import float32_mode
 
 # params of the official checkpoints/aria_config.yaml (as tests/data/aria_config.yaml)
 ARIA_PARAMS = {
-    "n_srcs": 1, "n_imics": 7, "n_layers": 3, "lstm_hidden_units": 128, "attn_n_head": 4,
-    "attn_qk_output_channel": 128, "emb_dim": 64, "emb_ks": 4, "emb_hs": 1,
-    "activation": "prelu", "eps": 1.0e-5,
+    "n_srcs": 1,
+    "n_imics": 7,
+    "n_layers": 3,
+    "lstm_hidden_units": 128,
+    "attn_n_head": 4,
+    "attn_qk_output_channel": 128,
+    "emb_dim": 64,
+    "emb_ks": 4,
+    "emb_hs": 1,
+    "activation": "prelu",
+    "eps": 1.0e-5,
 }
 RATE = 16000
 N_BINS = 65
@@ -74,8 +82,10 @@ def _reset_peak(device: torch.device) -> None:
 def _peak_gb(device: torch.device) -> str:
     """Peak GPU memory allocated since the last reset (CPU: the process's peak RSS)."""
     if device.type == "cuda":
-        return (f"{torch.cuda.max_memory_allocated(device) / 1e9:.1f} GB allocated, "
-                f"{torch.cuda.max_memory_reserved(device) / 1e9:.1f} GB reserved")
+        return (
+            f"{torch.cuda.max_memory_allocated(device) / 1e9:.1f} GB allocated, "
+            f"{torch.cuda.max_memory_reserved(device) / 1e9:.1f} GB reserved"
+        )
     with open("/proc/self/status", encoding="ascii") as handle:
         for line in handle:
             if line.startswith("VmHWM:"):
@@ -114,26 +124,37 @@ def _random_inputs(seconds: float, partners: int, seed: int) -> tuple[torch.Tens
 
 
 def part_short(model: MCxTFGridNet, device: torch.device, args: argparse.Namespace) -> None:
-    print(f"\n[1] {device.type} against CPU, {args.short_seconds:g} s input, 3 partners, "
-          f"windows {args.short_window:g} s / stride {args.short_stride:g} s", flush=True)
+    print(
+        f"\n[1] {device.type} against CPU, {args.short_seconds:g} s input, 3 partners, "
+        f"windows {args.short_window:g} s / stride {args.short_stride:g} s",
+        flush=True,
+    )
     audio, enrolments = _random_inputs(args.short_seconds, 3, seed=1)
     cpu_model = copy.deepcopy(model).cpu()
     started = time.perf_counter()
-    reference = enhance_partners(cpu_model, audio, enrolments, args.short_window,
-                                 args.short_stride)
+    reference = enhance_partners(cpu_model, audio, enrolments, args.short_window, args.short_stride)
     print(f"    CPU, one window at a time: {time.perf_counter() - started:.1f} s", flush=True)
     for precision in ("float32", "tf32") if device.type == "cuda" else ("float32",):
         record: list = []
         _sync(device)
         started = time.perf_counter()
         with float32_mode(precision):
-            got = enhance_partners(model, audio, enrolments, args.short_window, args.short_stride,
-                                   planner=_planner(model, device, args, record))
+            got = enhance_partners(
+                model,
+                audio,
+                enrolments,
+                args.short_window,
+                args.short_stride,
+                planner=_planner(model, device, args, record),
+            )
         _sync(device)
         wall = time.perf_counter() - started
         worst = max(_rel_diff(g, r) for g, r in zip(got, reference))
-        print(f"    {device.type} {precision}, batched ({record[0][2].batch} per call): "
-              f"{wall:.1f} s; max |{device.type} - CPU| / max |CPU| = {worst:.2e}", flush=True)
+        print(
+            f"    {device.type} {precision}, batched ({record[0][2].batch} per call): "
+            f"{wall:.1f} s; max |{device.type} - CPU| / max |CPU| = {worst:.2e}",
+            flush=True,
+        )
 
 
 def part_window(model: MCxTFGridNet, device: torch.device, args: argparse.Namespace) -> float:
@@ -167,31 +188,38 @@ def part_window(model: MCxTFGridNet, device: torch.device, args: argparse.Namesp
             results[name] = (wall, out)
             print(f"    {name:<8} {wall:7.2f} s   peak {_peak_gb(device)}", flush=True)
             del out
-        print(f"    plan for ours: {plan}; estimated resident "
-              f"{window_bytes(model, n_frames, N_BINS) / 1e9:.2f} GB per window")
+        print(
+            f"    plan for ours: {plan}; estimated resident "
+            f"{window_bytes(model, n_frames, N_BINS) / 1e9:.2f} GB per window"
+        )
         if "upstream" in results:
             ours, upstream = results["ours"], results["upstream"]
-            print(f"    ours / upstream wall: {ours[0] / upstream[0]:.2f}x; "
-                  f"max |ours - upstream| / max |upstream| = {_rel_diff(ours[1], upstream[1]):.2e}")
+            print(
+                f"    ours / upstream wall: {ours[0] / upstream[0]:.2f}x; "
+                f"max |ours - upstream| / max |upstream| = {_rel_diff(ours[1], upstream[1]):.2e}"
+            )
             return upstream[0]
     return float("nan")
 
 
-def part_session(model: MCxTFGridNet, device: torch.device, args: argparse.Namespace,
-                 upstream_window_s: float) -> None:
+def part_session(model: MCxTFGridNet, device: torch.device, args: argparse.Namespace, upstream_window_s: float) -> None:
     minutes = args.session_minutes
     audio, enrolments = _random_inputs(minutes * 60, 3, seed=3)
     n_windows = max(1, -(-(audio.shape[1] - int(args.window * RATE)) // int(args.stride * RATE)) + 1)
     for precision in ("float32", "tf32") if args.tf32 else ("float32",):
-        print(f"\n[3] a {minutes:g}-minute Aria session-device, 3 partners, {precision} "
-              f"({args.window:g} s windows, stride {args.stride:g} s: about {n_windows} windows "
-              "per partner)", flush=True)
+        print(
+            f"\n[3] a {minutes:g}-minute Aria session-device, 3 partners, {precision} "
+            f"({args.window:g} s windows, stride {args.stride:g} s: about {n_windows} windows "
+            "per partner)",
+            flush=True,
+        )
         record: list = []
         _reset_peak(device)
         started = time.perf_counter()
         with float32_mode(precision):
-            outs = enhance_partners(model, audio, enrolments, args.window, args.stride,
-                                    planner=_planner(model, device, args, record))
+            outs = enhance_partners(
+                model, audio, enrolments, args.window, args.stride, planner=_planner(model, device, args, record)
+            )
         _sync(device)
         wall = time.perf_counter() - started
         print(f"    ours: {wall:.1f} s   peak {_peak_gb(device)}", flush=True)
@@ -199,39 +227,52 @@ def part_session(model: MCxTFGridNet, device: torch.device, args: argparse.Names
             print(f"    {n_items} windows of {n_frames} frames: {plan}")
         if not math.isnan(upstream_window_s):
             projected = upstream_window_s * n_windows * 3
-            print(f"    upstream way, projected (one window x {n_windows} x 3 partners): "
-                  f"{projected:.0f} s; upstream / ours = {projected / wall:.1f}x")
+            print(
+                f"    upstream way, projected (one window x {n_windows} x 3 partners): "
+                f"{projected:.0f} s; upstream / ours = {projected / wall:.1f}x"
+            )
         assert all(bool(torch.isfinite(o).all()) for o in outs)
         del outs
 
 
 def _machine(device: torch.device) -> str:
-    facts = [f"python {platform.python_version()}", f"torch {torch.__version__}",
-             f"cpu threads {torch.get_num_threads()}", f"cores {os.cpu_count()}"]
+    facts = [
+        f"python {platform.python_version()}",
+        f"torch {torch.__version__}",
+        f"cpu threads {torch.get_num_threads()}",
+        f"cores {os.cpu_count()}",
+    ]
     if device.type == "cuda":
         props = torch.cuda.get_device_properties(device)
-        facts += [f"gpu {props.name} ({props.total_memory / 1e9:.0f} GB)",
-                  f"cuda {torch.version.cuda}", f"cudnn {torch.backends.cudnn.version()}"]
+        facts += [
+            f"gpu {props.name} ({props.total_memory / 1e9:.0f} GB)",
+            f"cuda {torch.version.cuda}",
+            f"cudnn {torch.backends.cudnn.version()}",
+        ]
     return "; ".join(facts)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny sizes (2 s windows, a 4.8 s session, a 2 s short input)")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny sizes (2 s windows, a 4.8 s session, a 2 s short input)"
+    )
     parser.add_argument("--session-minutes", type=float, default=36.5)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--stride", type=float, default=56.0)
     parser.add_argument("--short-seconds", type=float, default=10.5)
     parser.add_argument("--short-window", type=float, default=4.0)
     parser.add_argument("--short-stride", type=float, default=3.0)
-    parser.add_argument("--memory-fraction", type=float, default=0.8,
-                        help="share of the free GPU memory to plan batches for")
-    parser.add_argument("--budget-gb", type=float, default=80.0,
-                        help="cap on that budget (the goal is under 100 GB of GPU memory)")
-    parser.add_argument("--cpu-batch", type=int, default=4,
-                        help="windows per call with --device cpu (CPU batching checked in [1])")
+    parser.add_argument(
+        "--memory-fraction", type=float, default=0.8, help="share of the free GPU memory to plan batches for"
+    )
+    parser.add_argument(
+        "--budget-gb", type=float, default=80.0, help="cap on that budget (the goal is under 100 GB of GPU memory)"
+    )
+    parser.add_argument(
+        "--cpu-batch", type=int, default=4, help="windows per call with --device cpu (CPU batching checked in [1])"
+    )
     parser.add_argument("--tf32", action="store_true", help="also run the session in TF32")
     parser.add_argument("--skip-upstream", action="store_true")
     args = parser.parse_args()
@@ -248,8 +289,10 @@ def main() -> None:
         print(f"free GPU memory {free / 1e9:.1f} GB; budget {_budget(device, args) / 1e9:.1f} GB")
     torch.manual_seed(0)
     model = MCxTFGridNet(**ARIA_PARAMS).to(device).eval()
-    print(f"model: official aria config, random weights ({sum(p.numel() for p in model.parameters())}"
-          " parameters)", flush=True)
+    print(
+        f"model: official aria config, random weights ({sum(p.numel() for p in model.parameters())} parameters)",
+        flush=True,
+    )
     started = time.perf_counter()
     part_short(model, device, args)
     upstream_window_s = part_window(model, device, args)

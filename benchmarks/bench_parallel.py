@@ -49,8 +49,9 @@ def most_at_once(intervals: list[tuple[str, float, float]]) -> int:
 def run(data: Path, sessions: int, cores: int, scratch: Path) -> tuple[float, list[tuple[str, float, float]]]:
     workdir = scratch / f"cores{cores}"
     workdir.mkdir()
-    targets = [f"work/resampled/16000/{device}/dev/s{i:04d}.{device}.wav"
-               for i in range(sessions) for device in ("aria", "ha")]
+    targets = [
+        f"work/resampled/16000/{device}/dev/s{i:04d}.{device}.wav" for i in range(sessions) for device in ("aria", "ha")
+    ]
     started = time.perf_counter()
     snakemake(workdir, "--cores", str(cores), "--config", f"data_root={data}", "--", *targets)
     wall = time.perf_counter() - started
@@ -75,8 +76,10 @@ def main() -> None:
             walls[cores] = wall
             origin = min(start for _, start, _ in intervals)
             busy = sum(end - start for _, start, end in intervals)
-            print(f"\n--cores {cores}: snakemake wall {wall:.1f} s; jobs' own time {busy:.1f} s; "
-                  f"at most {most_at_once(intervals)} job(s) running at once")
+            print(
+                f"\n--cores {cores}: snakemake wall {wall:.1f} s; jobs' own time {busy:.1f} s; "
+                f"at most {most_at_once(intervals)} job(s) running at once"
+            )
             for name, start, end in sorted(intervals, key=lambda x: x[1]):
                 print(f"  {name:<20} {start - origin:6.1f} s -> {end - origin:6.1f} s")
         print(f"\nwall --cores 2 / --cores 1: {walls[2] / walls[1]:.2f}x")

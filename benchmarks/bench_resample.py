@@ -55,9 +55,11 @@ def bench(minutes: float, scratch: Path) -> None:
     print(f"  {'naive (float64, one shot)':28} {naive['wall_s']:8.1f} {naive['peak_mb']:12.0f}")
     print(f"  {'ours (resample job)':28} {ours_wall:8.1f} {ours_peak:12.0f}")
     print(f"  {'floor (read float32 blocks)':28} {floor['wall_s']:8.1f} {floor['peak_mb']:12.0f}")
-    print(f"  ours/naive: wall {ours_wall / naive['wall_s']:.2f}x, memory {ours_peak / naive['peak_mb']:.3f}x; "
-          f"ours/floor wall {ours_wall / floor['wall_s']:.1f}x; whole snakemake call {total:.1f} s; "
-          f"max |ours - naive| = {diff:.2e}")
+    print(
+        f"  ours/naive: wall {ours_wall / naive['wall_s']:.2f}x, memory {ours_peak / naive['peak_mb']:.3f}x; "
+        f"ours/floor wall {ours_wall / floor['wall_s']:.1f}x; whole snakemake call {total:.1f} s; "
+        f"max |ours - naive| = {diff:.2e}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,3 @@
-
 import soxr
 import torch
 
@@ -20,7 +19,5 @@ class Example(Enhancement):
         spkid_fs: int,
         kwargs: dict | None = None,
     ) -> torch.Tensor:
-        output = soxr.resample(
-            device_audio[0].detach().cpu().numpy(), device_fs, self.output_sample_rate
-        )
+        output = soxr.resample(device_audio[0].detach().cpu().numpy(), device_fs, self.output_sample_rate)
         return torch.from_numpy(output)

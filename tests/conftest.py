@@ -39,13 +39,25 @@ class Snakemake:
         self.workdir = workdir
         self.snakefile = snakefile  # another: a copy of the workflow, edited by a test
 
-    def __call__(self, *args: str, env: dict | None = None, check: bool = True,
-                 cores: int = 2) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "snakemake", "--snakefile", str(self.snakefile),
-                   "--directory", str(self.workdir), "--cores", str(cores),
-                   f"--configfile={QUICK_SCORING}", *args]  # '=': a target after it is not a configfile
-        result = subprocess.run(command, capture_output=True, text=True,
-                                env={**os.environ, **(env or {})}, cwd=self.workdir)
+    def __call__(
+        self, *args: str, env: dict | None = None, check: bool = True, cores: int = 2
+    ) -> subprocess.CompletedProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(self.snakefile),
+            "--directory",
+            str(self.workdir),
+            "--cores",
+            str(cores),
+            f"--configfile={QUICK_SCORING}",
+            *args,
+        ]  # '=': a target after it is not a configfile
+        result = subprocess.run(
+            command, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=self.workdir
+        )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"

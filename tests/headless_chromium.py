@@ -20,9 +20,18 @@ from apt_packages import AptUnavailable, apt_install
 
 PACKAGE = "chromium"
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+)
 
 
 class BrowserUnavailable(RuntimeError):
@@ -48,8 +57,14 @@ def chromium(timeout: float = 900) -> str:
     return found
 
 
-def dump_dom(browser: str, page: Path, folder: Path, budget_ms: int = 10_000,
-             timeout: float = 120, window: tuple[int, int] | None = None) -> tuple[str, str]:
+def dump_dom(
+    browser: str,
+    page: Path,
+    folder: Path,
+    budget_ms: int = 10_000,
+    timeout: float = 120,
+    window: tuple[int, int] | None = None,
+) -> tuple[str, str]:
     """(DOM after the page's scripts ran, browser log) of a local HTML file,
     in a fresh profile under ``folder``; ``window``: the window's (width,
     height) in CSS pixels, where layout matters (the viewport is as wide, and
@@ -57,10 +72,18 @@ def dump_dom(browser: str, page: Path, folder: Path, budget_ms: int = 10_000,
     profile = folder / f"profile-{page.stem}"
     profile.mkdir(parents=True)
     size = [f"--window-size={window[0]},{window[1]}"] if window else []
-    command = [browser, *FLAGS, *size, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-               "--dump-dom", page.resolve().as_uri()]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, "HOME": str(profile)})
+    command = [
+        browser,
+        *FLAGS,
+        *size,
+        f"--user-data-dir={profile}",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        page.resolve().as_uri(),
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env={**os.environ, "HOME": str(profile)}
+    )
     if result.returncode != 0 or not result.stdout.strip():
         raise AssertionError(f"chromium --dump-dom {page} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result.stdout, result.stderr

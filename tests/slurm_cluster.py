@@ -100,12 +100,10 @@ class SlurmCluster:
     @property
     def env(self) -> dict[str, str]:
         """Environment for clients (sbatch, squeue, snakemake) of this cluster."""
-        return {"SLURM_CONF": str(self.conf),
-                "PATH": f"{self.folder / 'bin'}:{os.environ.get('PATH', '')}"}
+        return {"SLURM_CONF": str(self.conf), "PATH": f"{self.folder / 'bin'}:{os.environ.get('PATH', '')}"}
 
     def command(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(list(args), capture_output=True, text=True, timeout=60,
-                                env={**os.environ, **self.env})
+        result = subprocess.run(list(args), capture_output=True, text=True, timeout=60, env={**os.environ, **self.env})
         if check and result.returncode != 0:
             raise RuntimeError(f"{shlex.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
@@ -134,12 +132,19 @@ class SlurmCluster:
         install_packages()
         try:
             self._write_files()
-            self._start("munged", [sbin("munged"), "--foreground", "--force",
-                                   f"--socket={self.munge_socket}",
-                                   f"--key-file={self.folder / 'munge-key' / 'munge.key'}",
-                                   f"--pid-file={self.folder / 'munge' / 'munged.pid'}",
-                                   f"--seed-file={self.folder / 'munge' / 'munged.seed'}",
-                                   f"--log-file={self.folder / 'log' / 'munged.log'}"])
+            self._start(
+                "munged",
+                [
+                    sbin("munged"),
+                    "--foreground",
+                    "--force",
+                    f"--socket={self.munge_socket}",
+                    f"--key-file={self.folder / 'munge-key' / 'munge.key'}",
+                    f"--pid-file={self.folder / 'munge' / 'munged.pid'}",
+                    f"--seed-file={self.folder / 'munge' / 'munged.seed'}",
+                    f"--log-file={self.folder / 'log' / 'munged.log'}",
+                ],
+            )
             self._wait("munged", lambda: self._ok("munge", "-n", "-S", str(self.munge_socket)), timeout)
             self._start("slurmctld", [sbin("slurmctld"), "-D", "-i", "-f", str(self.conf)])
             self._wait("slurmctld", lambda: "UP" in self.command("scontrol", "ping", check=False).stdout, timeout)
@@ -175,15 +180,22 @@ class SlurmCluster:
     # ---- details -----------------------------------------------------------
 
     def _write_files(self) -> None:
-        for sub, mode in (("munge-key", 0o700), ("munge", 0o755), ("state", 0o755),
-                          ("spool", 0o755), ("log", 0o755), ("bin", 0o755)):
+        for sub, mode in (
+            ("munge-key", 0o700),
+            ("munge", 0o755),
+            ("state", 0o755),
+            ("spool", 0o755),
+            ("log", 0o755),
+            ("bin", 0o755),
+        ):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
             (self.folder / sub).chmod(mode)
         self.folder.chmod(0o755)  # munged wants the socket's path searchable by all
         key = self.folder / "munge-key" / "munge.key"
         if not key.exists():
-            subprocess.run([sbin("mungekey"), "--create", f"--keyfile={key}"], check=True,
-                           capture_output=True, text=True)
+            subprocess.run(
+                [sbin("mungekey"), "--create", f"--keyfile={key}"], check=True, capture_output=True, text=True
+            )
         ctld_port, slurmd_port = free_port(), free_port()
         self.conf.write_text(f"""\
 # A single-node test cluster (tests/slurm_cluster.py).
@@ -196,12 +208,12 @@ SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket={self.munge_socket}
-StateSaveLocation={self.folder / 'state'}
-SlurmdSpoolDir={self.folder / 'spool'}
-SlurmctldPidFile={self.folder / 'slurmctld.pid'}
-SlurmdPidFile={self.folder / 'slurmd.pid'}
-SlurmctldLogFile={self.folder / 'log' / 'slurmctld.log'}
-SlurmdLogFile={self.folder / 'log' / 'slurmd.log'}
+StateSaveLocation={self.folder / "state"}
+SlurmdSpoolDir={self.folder / "spool"}
+SlurmctldPidFile={self.folder / "slurmctld.pid"}
+SlurmdPidFile={self.folder / "slurmd.pid"}
+SlurmctldLogFile={self.folder / "log" / "slurmctld.log"}
+SlurmdLogFile={self.folder / "log" / "slurmd.log"}
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 MpiDefault=none
@@ -223,15 +235,19 @@ PartitionName=gpu Nodes={self.node} MaxTime=INFINITE State=UP
         srun.write_text(
             "#!/bin/sh\n"
             "# The slurm-jobstep executor drops SLURM_CONF before its srun; this cluster needs it.\n"
-            f"SLURM_CONF={shlex.quote(str(self.conf))} exec {shlex.quote(sbin('srun'))} \"$@\"\n"
+            f'SLURM_CONF={shlex.quote(str(self.conf))} exec {shlex.quote(sbin("srun"))} "$@"\n'
         )
         srun.chmod(0o755)
 
     def _start(self, name: str, command: list[str]) -> None:
         out = open(self.folder / "log" / f"{name}.out", "w")
         self.processes[name] = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **self.env}, cwd=self.folder,
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **self.env},
+            cwd=self.folder,
         )
         out.close()
 
@@ -250,7 +266,9 @@ PartitionName=gpu Nodes={self.node} MaxTime=INFINITE State=UP
             if self.processes[name].poll() is not None:
                 raise ClusterUnavailable(
                     f"{name} exited ({self.processes[name].returncode}) on start:\n"
-                    + (self.folder / "log" / f"{name}.out").read_text()[-3000:] + "\n" + self.logs()
+                    + (self.folder / "log" / f"{name}.out").read_text()[-3000:]
+                    + "\n"
+                    + self.logs()
                 )
             if ready():
                 return

@@ -15,17 +15,25 @@ with job_logging(job.log[0]):
     # [] where the dataset is not scored or the file is missing; an empty reference is not scored either
     reference = inputs.reference[0] if inputs.reference and not unusable_reason(inputs.reference[0]) else None
     earliest = job.params.earliest_start_s * OUTPUT_RATE
-    starts = ([(s.start, s.end) for s in read_segments(inputs.segments[0]) if s.start >= earliest]
-              if inputs.segments else [])
-    excerpts, how = choose_excerpts(inputs.table[0] if inputs.table else None,
-                                    inputs.reference_table[0] if inputs.reference_table else None,
-                                    w.pid, w.system, reference_system, starts)
+    starts = (
+        [(s.start, s.end) for s in read_segments(inputs.segments[0]) if s.start >= earliest] if inputs.segments else []
+    )
+    excerpts, how = choose_excerpts(
+        inputs.table[0] if inputs.table else None,
+        inputs.reference_table[0] if inputs.reference_table else None,
+        w.pid,
+        w.system,
+        reference_system,
+        starts,
+    )
     clips = [Clip("input: the device's channel 0", inputs.device)]
     if reference:
         clips.append(Clip("reference: the partner's clean speech at the device", reference))
     for system, path in job.params.compared:
         mark = " (reference system)" if system == reference_system and len(job.params.compared) > 1 else ""
         clips.append(Clip(f"{system}{mark}", path, "" if path else ELSEWHERE))
-    note = (f"{how}. For each, the same stretch (at most {EXCERPT_SECONDS:g} s, at 16 kHz) of the input, the "
-            f"reference and every compared system's output.")
+    note = (
+        f"{how}. For each, the same stretch (at most {EXCERPT_SECONDS:g} s, at 16 kHz) of the input, the "
+        f"reference and every compared system's output."
+    )
     listening_page(clips, excerpts, job.output[0], f"{w.session} {w.device}, partner {w.pid}: {w.system}", note)

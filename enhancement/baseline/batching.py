@@ -71,9 +71,7 @@ def free_device_memory(device: torch.device) -> int | None:
     free, _total = torch.cuda.mem_get_info(device)
     # Memory torch's allocator holds but does not use is free to us as well.
     stats = torch.cuda.memory_stats(device)
-    cached = stats.get("reserved_bytes.all.current", 0) - stats.get(
-        "allocated_bytes.all.current", 0
-    )
+    cached = stats.get("reserved_bytes.all.current", 0) - stats.get("allocated_bytes.all.current", 0)
     return int(free + max(0, cached))
 
 

@@ -103,7 +103,9 @@ def istft(spec: torch.Tensor, params: StftParams = StftParams()) -> torch.Tensor
 
 
 def window_samples(
-    window_size_s: float, stride_s: float, params: StftParams = StftParams(),
+    window_size_s: float,
+    stride_s: float,
+    params: StftParams = StftParams(),
     sample_rate: int = SAMPLE_RATE,
 ) -> tuple[int, int]:
     """Window and stride in samples; the window is rounded up to whole STFT hops, as upstream."""
@@ -118,9 +120,7 @@ def window_samples(
         raise ValueError(f"stride ({stride_s} s) must not exceed the window ({window_size_s} s)")
     if 2 * stride < window:
         # With more than two windows over a sample the half-Hann fades no longer sum to one.
-        raise ValueError(
-            f"stride ({stride_s} s) must be at least half the window ({window_size_s} s)"
-        )
+        raise ValueError(f"stride ({stride_s} s) must be at least half the window ({window_size_s} s)")
     return window, stride
 
 
@@ -164,9 +164,7 @@ def overlap_add(
             progress(index, len(spans))
         piece = render(start, end)
         if piece.shape != (end - start,):
-            raise ValueError(
-                f"window {index}: expected {end - start} samples, got shape {tuple(piece.shape)}"
-            )
+            raise ValueError(f"window {index}: expected {end - start} samples, got shape {tuple(piece.shape)}")
         if out is None:
             out = piece.new_zeros(n_samples)
         add_window(out, piece, start, window - stride)
@@ -184,11 +182,7 @@ def add_window(out: torch.Tensor, piece: torch.Tensor, start: int, overlap: int)
     """
     end = start + piece.shape[-1]
     n_samples = out.shape[-1]
-    fade = (
-        torch.hann_window(2 * overlap, dtype=piece.dtype, device=piece.device)
-        if overlap > 0
-        else None
-    )
+    fade = torch.hann_window(2 * overlap, dtype=piece.dtype, device=piece.device) if overlap > 0 else None
     head = overlap if (fade is not None and start > 0) else 0
     tail = overlap if (fade is not None and end < n_samples) else 0
     middle_end = (end - start) - tail
@@ -226,8 +220,14 @@ def enhance_session(
     time; :func:`enhance_partners` is the batched form.
     """
     return enhance_partners(
-        model, device_audio, [enrolment], window_size_s, stride_s, progress,
-        stft_params=stft_params, sample_rate=sample_rate,
+        model,
+        device_audio,
+        [enrolment],
+        window_size_s,
+        stride_s,
+        progress,
+        stft_params=stft_params,
+        sample_rate=sample_rate,
     )[0]
 
 
@@ -238,13 +238,9 @@ def _check_inputs(
     if model.training:
         raise ValueError("call model.eval() before inference (BatchNorm uses running stats)")
     if device_audio.ndim != 2:
-        raise ValueError(
-            f"device_audio must be [channels, samples], got {tuple(device_audio.shape)}"
-        )
+        raise ValueError(f"device_audio must be [channels, samples], got {tuple(device_audio.shape)}")
     if device_audio.shape[0] < model.n_imics:
-        raise ValueError(
-            f"model needs {model.n_imics} channels, device audio has {device_audio.shape[0]}"
-        )
+        raise ValueError(f"model needs {model.n_imics} channels, device audio has {device_audio.shape[0]}")
     if device_audio.shape[-1] == 0:
         raise ValueError("cannot enhance an empty session")
     if not enrolments:
@@ -259,9 +255,7 @@ def _check_inputs(
     return flat
 
 
-def _embedding(
-    model: MCxTFGridNet, enrolment: torch.Tensor, stft_params: StftParams
-) -> torch.Tensor:
+def _embedding(model: MCxTFGridNet, enrolment: torch.Tensor, stft_params: StftParams) -> torch.Tensor:
     """The speaker embedding ``[1, emb_dim]`` of one 1-D enrolment (on the model's device)."""
     param = next(model.parameters())
     enrol = enrolment.to(device=param.device, dtype=torch.float32)
@@ -324,12 +318,12 @@ def enhance_partners(
                 done += len(batch)
                 if progress is not None:
                     progress(done, total)
-                snippets = torch.stack([
-                    torch.nn.functional.pad(
-                        audio[:, spans[i][0] : spans[i][1]], (0, padded - length)
-                    )
-                    for i, _ in batch
-                ]).to(device=param.device, dtype=torch.float32)
+                snippets = torch.stack(
+                    [
+                        torch.nn.functional.pad(audio[:, spans[i][0] : spans[i][1]], (0, padded - length))
+                        for i, _ in batch
+                    ]
+                ).to(device=param.device, dtype=torch.float32)
                 spec = stft(snippets, stft_params)  # [B, C, F, T, 2]
                 del snippets
                 which = torch.tensor([p for _, p in batch], device=embeddings.device)
@@ -357,9 +351,7 @@ def window_renderer(
 
     def render(start: int, end: int) -> torch.Tensor:
         length = end - start
-        snippet = torch.nn.functional.pad(
-            audio[:, start:end], (0, _padded_length(length, stft_params) - length)
-        )
+        snippet = torch.nn.functional.pad(audio[:, start:end], (0, _padded_length(length, stft_params) - length))
         estimate = model.separate(stft(snippet, stft_params)[None], embedding)  # [1,1,1,F,T]
         return istft(estimate[0, 0, 0], stft_params)[:length]
 

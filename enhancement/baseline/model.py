@@ -118,9 +118,7 @@ class HeadNorm(nn.Module):
         fused ``F.layer_norm``, which differs from upstream's formula only by rounding.
         """
         F.leaky_relu_(y, float(self.act.weight[head]))
-        return F.layer_norm(
-            y, y.shape[-1:], self.gamma[0, head, :, 0, 0], self.beta[0, head, :, 0, 0], self.eps
-        )
+        return F.layer_norm(y, y.shape[-1:], self.gamma[0, head, :, 0, 0], self.beta[0, head, :, 0, 0], self.eps)
 
 
 # --------------------------------------------------------------------------------------------
@@ -180,9 +178,7 @@ class UNetStage(nn.Module):
     units fed with the skips, residual add, then ``AvgPool2d((3, 1))`` over frames.
     """
 
-    def __init__(
-        self, channels: int, in_kernel: tuple[int, int], kernel: tuple[int, int], depth: int
-    ) -> None:
+    def __init__(self, channels: int, in_kernel: tuple[int, int], kernel: tuple[int, int], depth: int) -> None:
         super().__init__()
         self.in_conv = nn.Sequential(
             GatedConv(channels, channels, in_kernel, (1, 2)),
@@ -231,9 +227,7 @@ class SpeakerEncoder(nn.Module):
         for stage in self.aux_enc:
             x = stage(x)
             lengths = lengths // 3  # each stage pools frames by 3
-        pooled = torch.stack(
-            [x[i, :, : int(lengths[i])].mean(dim=(1, 2)) for i in range(x.shape[0])], dim=0
-        )
+        pooled = torch.stack([x[i, :, : int(lengths[i])].mean(dim=(1, 2)) for i in range(x.shape[0])], dim=0)
         return self.out_conv(pooled)
 
 
@@ -310,9 +304,7 @@ class GridBlock(nn.Module):
         self.attn_norm_K = HeadNorm(n_head, qk_output_channel, eps=eps)
         self.attn_conv_V = nn.Conv2d(emb_dim, emb_dim, 1)
         self.attn_norm_V = HeadNorm(n_head, emb_dim // n_head, eps=eps)
-        self.attn_concat_proj = nn.Sequential(
-            nn.Conv2d(emb_dim, emb_dim, 1), nn.PReLU(), ChannelNorm(emb_dim, eps=eps)
-        )
+        self.attn_concat_proj = nn.Sequential(nn.Conv2d(emb_dim, emb_dim, 1), nn.PReLU(), ChannelNorm(emb_dim, eps=eps))
 
         self.emb_dim = emb_dim
         self.emb_ks = emb_ks
@@ -328,9 +320,7 @@ class GridBlock(nn.Module):
 
     # -- sequence models -------------------------------------------------------------------
 
-    def _sequence(
-        self, seq: torch.Tensor, norm: nn.LayerNorm, rnn: nn.LSTM, proj: nn.ConvTranspose1d
-    ) -> torch.Tensor:
+    def _sequence(self, seq: torch.Tensor, norm: nn.LayerNorm, rnn: nn.LSTM, proj: nn.ConvTranspose1d) -> torch.Tensor:
         """Norm, unfold (kernel ``emb_ks``), LSTM, transposed conv: ``[N, L, C] -> [N, L, C]``.
 
         Unfolded features are ordered channel-major (``c * emb_ks + k``), as ``F.unfold``
@@ -401,9 +391,7 @@ class GridBlock(nn.Module):
 
     # -- attention -------------------------------------------------------------------------
 
-    def _head_features(
-        self, h: torch.Tensor, conv: nn.Conv2d, norm: HeadNorm, head: int
-    ) -> torch.Tensor:
+    def _head_features(self, h: torch.Tensor, conv: nn.Conv2d, norm: HeadNorm, head: int) -> torch.Tensor:
         """One head's normalised projection of ``h`` ``[B, n, F, C]`` -> ``[B, n, F*E]``.
 
         Features are ordered (bin, channel); upstream flattens (channel, bin). The dot
@@ -575,9 +563,7 @@ class MCxTFGridNet(nn.Module):
         out = out.reshape(batch, self.n_srcs, 2, n_frames, n_bins)
         return torch.complex(out[:, :, 0], out[:, :, 1]).unsqueeze(1).transpose(-1, -2)
 
-    def forward(
-        self, spec: torch.Tensor, spk: torch.Tensor, spk_lens: torch.Tensor
-    ) -> torch.Tensor:
+    def forward(self, spec: torch.Tensor, spk: torch.Tensor, spk_lens: torch.Tensor) -> torch.Tensor:
         return self.separate(spec, self.encode_speaker(spk, spk_lens))
 
 

@@ -95,9 +95,7 @@ class BaselineEnhancement:
         if not 0 < float(memory_fraction) <= 1:
             raise ValueError(f"memory_fraction must be in (0, 1], got {memory_fraction}")
         if precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}"
-            )
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
         self.audio_device = audio_device
         self.batch_windows = None if batch_windows is None else int(batch_windows)
         self.memory_fraction = float(memory_fraction)
@@ -159,8 +157,7 @@ class BaselineEnhancement:
         model.load_state_dict(state, strict=True)
         model.to(self.torch_device).eval()
         loaded = _Loaded(model=model, stft=StftParams.from_config(inputs.get("stft", {}) or {}))
-        log.info("loaded baseline model %s with weights %s on %s", config_path, ckpt_path,
-                 self.torch_device)
+        log.info("loaded baseline model %s with weights %s on %s", config_path, ckpt_path, self.torch_device)
         self._cache[key] = loaded
         return loaded
 
@@ -176,8 +173,7 @@ class BaselineEnhancement:
     ) -> torch.Tensor:
         """Enhance one partner over a whole session: ``[C, N]`` at 16 kHz -> ``[N]`` float32."""
         context = kwargs or {}
-        return self._enhance(device_audio, device_fs, [(spkid_audio, spkid_fs)], context,
-                             context.get("pid"))[0]
+        return self._enhance(device_audio, device_fs, [(spkid_audio, spkid_fs)], context, context.get("pid"))[0]
 
     def process_partners(
         self,
@@ -194,8 +190,9 @@ class BaselineEnhancement:
         """
         context = kwargs or {}
         pids = list(enrolments)
-        outputs = self._enhance(device_audio, device_fs, [enrolments[p] for p in pids],
-                                context, "+".join(map(str, pids)))
+        outputs = self._enhance(
+            device_audio, device_fs, [enrolments[p] for p in pids], context, "+".join(map(str, pids))
+        )
         return dict(zip(pids, outputs))
 
     def _planner(self, loaded: _Loaded) -> Planner:
@@ -211,8 +208,13 @@ class BaselineEnhancement:
         if free is None:
             return fixed_planner(1)
         budget = int(free * self.memory_fraction)
-        log.info("planning batches for %.1f GB (%.0f%% of %.1f GB free on %s)", budget / 1e9,
-                 100 * self.memory_fraction, free / 1e9, self.torch_device)
+        log.info(
+            "planning batches for %.1f GB (%.0f%% of %.1f GB free on %s)",
+            budget / 1e9,
+            100 * self.memory_fraction,
+            free / 1e9,
+            self.torch_device,
+        )
         return memory_planner(loaded.model, budget, loaded.stft.n_fft // 2 + 1)
 
     def _enhance(
@@ -231,9 +233,9 @@ class BaselineEnhancement:
                 f"{SAMPLE_RATE} in the baseline's args yaml so the workflow resamples its inputs"
             )
         loaded = self._load(context.get("device") or self.audio_device)
-        label = ".".join(
-            str(v) for v in (context.get("session"), context.get("device"), who) if v is not None
-        ) or "session"
+        label = (
+            ".".join(str(v) for v in (context.get("session"), context.get("device"), who) if v is not None) or "session"
+        )
 
         def progress(index: int, total: int) -> None:
             log.info("%s: window %d/%d", label, index, total)

@@ -62,8 +62,9 @@ def wav_data_extent(path: Path | str) -> tuple[int | None, int] | None:
     return None
 
 
-def audio_info(path: Path | str, expected_rate: int | None = None,
-               expected_channels: int | None = None) -> sf._SoundFileInfo:
+def audio_info(
+    path: Path | str, expected_rate: int | None = None, expected_channels: int | None = None
+) -> sf._SoundFileInfo:
     """Header of an audio file, or an AudioError saying what is wrong with it
     and what to do. A rate other than ``expected_rate`` is only a warning:
     the file is used at its actual rate."""
@@ -94,8 +95,13 @@ def audio_info(path: Path | str, expected_rate: int | None = None,
             "device. Is it the right file?"
         )
     if expected_rate is not None and info.samplerate != expected_rate:
-        log.warning("%s is at %d Hz, not the expected %d Hz; using it at %d Hz",
-                    path, info.samplerate, expected_rate, info.samplerate)
+        log.warning(
+            "%s is at %d Hz, not the expected %d Hz; using it at %d Hz",
+            path,
+            info.samplerate,
+            expected_rate,
+            info.samplerate,
+        )
     return info
 
 
@@ -133,8 +139,9 @@ def check_finite(block: np.ndarray, path: Path | str, first_frame: int = 0, rate
     )
 
 
-def read_blocks(reader: sf.SoundFile, path: Path | str, info: sf._SoundFileInfo,
-                block_frames: int = BLOCK_FRAMES) -> Iterator[np.ndarray]:
+def read_blocks(
+    reader: sf.SoundFile, path: Path | str, info: sf._SoundFileInfo, block_frames: int = BLOCK_FRAMES
+) -> Iterator[np.ndarray]:
     """float32 blocks (frames x channels) of an open file, each checked: a decoder
     error, a file ending before its header's length, or NaN/Inf (float formats)
     is an AudioError naming ``path``."""
@@ -158,9 +165,15 @@ def read_blocks(reader: sf.SoundFile, path: Path | str, info: sf._SoundFileInfo,
         )
 
 
-def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int = BLOCK_FRAMES,
-                  expected_rate: int | None = None, expected_channels: int | None = None,
-                  min_seconds: float = 0.0) -> int:
+def resample_file(
+    src: Path | str,
+    dst: Path | str,
+    rate: int,
+    block_frames: int = BLOCK_FRAMES,
+    expected_rate: int | None = None,
+    expected_channels: int | None = None,
+    min_seconds: float = 0.0,
+) -> int:
     """Resample ``src`` to ``rate`` Hz into ``dst`` (PCM_16), block by block.
 
     Memory is a few blocks whatever the file length. The result equals a
@@ -179,9 +192,12 @@ def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int
     clipped = 0
     written = 0
     with atomic_output(dst) as tmp:
-        with sf.SoundFile(str(src)) as reader, sf.SoundFile(
-            str(tmp), "w", samplerate=rate, channels=info.channels, subtype="PCM_16", format="WAV"
-        ) as writer:
+        with (
+            sf.SoundFile(str(src)) as reader,
+            sf.SoundFile(
+                str(tmp), "w", samplerate=rate, channels=info.channels, subtype="PCM_16", format="WAV"
+            ) as writer,
+        ):
             stream = soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")
             for block in read_blocks(reader, src, info, block_frames):
                 out = stream.resample_chunk(block)
@@ -194,8 +210,16 @@ def resample_file(src: Path | str, dst: Path | str, rate: int, block_frames: int
             written += len(out)
     if clipped:
         log.warning("%s: %d samples beyond [-1, 1] after resampling were clipped", dst, clipped)
-    log.info("resampled %s (%d Hz, %d ch, %d frames) -> %s (%d Hz, %d frames)",
-             src, info.samplerate, info.channels, info.frames, dst, rate, written)
+    log.info(
+        "resampled %s (%d Hz, %d ch, %d frames) -> %s (%d Hz, %d frames)",
+        src,
+        info.samplerate,
+        info.channels,
+        info.frames,
+        dst,
+        rate,
+        written,
+    )
     return written
 
 

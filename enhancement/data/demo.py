@@ -48,10 +48,7 @@ DEMO_SESSIONS = (
 
 def demo_sessions() -> list[Session]:
     """The demo manifest's rows, known before the files exist."""
-    return [
-        Session(DATASET, s.session, {"aria": s.aria_pos, "ha": s.ha_pos}, s.pids)
-        for s in DEMO_SESSIONS
-    ]
+    return [Session(DATASET, s.session, {"aria": s.aria_pos, "ha": s.ha_pos}, s.pids) for s in DEMO_SESSIONS]
 
 
 def demo_files(root: Path | str) -> list[Path]:
@@ -88,7 +85,7 @@ def _voice(rng: np.random.Generator, seconds: float, f0: float, brightness: floa
         rotor = np.exp(1j * phase)
         harmonic = rotor.copy()
         for h in range(1, int(4000 / f0)):
-            gain = np.exp(-((h * f0 - formant) / (600 * brightness)) ** 2) + 0.3 / h
+            gain = np.exp(-(((h * f0 - formant) / (600 * brightness)) ** 2)) + 0.3 / h
             burst += gain * harmonic.imag
             harmonic *= rotor
         out[t:end] = burst * np.hanning(end - t)
@@ -131,8 +128,11 @@ def write_demo_dataset(root: Path | str, seed: int = 2026) -> list[Path]:
     voices = {pid: (rng.uniform(95, 230), rng.uniform(0.6, 1.6)) for pid in pids}
     for pid in pids:
         f0, brightness = voices[pid]
-        _write(root / "participant" / DATASET / f"{pid}.wav",
-               0.5 * _voice(rng, ENROLMENT_SECONDS, f0, brightness), RAW_RATE)
+        _write(
+            root / "participant" / DATASET / f"{pid}.wav",
+            0.5 * _voice(rng, ENROLMENT_SECONDS, f0, brightness),
+            RAW_RATE,
+        )
 
     sessions = demo_sessions()
     for spec, s in zip(DEMO_SESSIONS, sessions):
@@ -148,13 +148,13 @@ def write_demo_dataset(root: Path | str, seed: int = 2026) -> list[Path]:
             mix = 0.01 * rng.standard_normal((channels, n))
             for ch in range(channels):
                 for talker in range(4):
-                    mix[ch, delays[ch, talker]:] += gains[ch, talker] * speech[talker, : n - delays[ch, talker]]
+                    mix[ch, delays[ch, talker] :] += gains[ch, talker] * speech[talker, : n - delays[ch, talker]]
             _write(root / device / DATASET / f"{s.session}.{device}.wav", mix.T, RAW_RATE)
             for talker, pid in enumerate(s.pids):
                 if talker == wearer:
                     continue
                 image = np.zeros(n)
-                image[delays[0, talker]:] = gains[0, talker] * speech[talker, : n - delays[0, talker]]
+                image[delays[0, talker] :] = gains[0, talker] * speech[talker, : n - delays[0, talker]]
                 stem = f"{s.session}.{device}.{pid}"
                 _write(root / "ref" / DATASET / f"{stem}.wav", soxr.resample(image, RAW_RATE, REF_RATE), REF_RATE)
                 with atomic_output(root / "metadata" / "ref" / DATASET / f"{stem}.csv") as tmp:

@@ -80,8 +80,7 @@ def check_name(value: str, what: str, where: str) -> str:
     """Names become path components: allow only [A-Za-z0-9_-]+."""
     if not _NAME.fullmatch(value):
         raise ManifestError(
-            f"{where}: {what} {value!r} is not a valid name (only letters, digits, '_' and '-'); "
-            "fix the manifest"
+            f"{where}: {what} {value!r} is not a valid name (only letters, digits, '_' and '-'); fix the manifest"
         )
     return value
 
@@ -128,15 +127,13 @@ def parse_rows(rows: Iterable[tuple[int, dict[str, str]]], dataset: str, source:
                     )
                 seat_of[pid] = i
             elif i in used:
-                raise ManifestError(
-                    f"{where}: field 'pos{i}' is empty but seat {i} is a partner of a recording device"
-                )
+                raise ManifestError(f"{where}: field 'pos{i}' is empty but seat {i} is a partner of a recording device")
         sessions.append(Session(dataset, name, wearer, pids))  # type: ignore[arg-type]
     return sessions
 
 
 def seat_role(seat: int, wearer: dict[str, int | None]) -> str:
-    """"field 'pos2', the aria wearer" and the like, for messages."""
+    """ "field 'pos2', the aria wearer" and the like, for messages."""
     worn = [d for d in DEVICES if wearer.get(d) == seat]
     return f"field 'pos{seat}'" + (f", the {worn[0]} wearer" if worn else "")
 
@@ -150,7 +147,7 @@ def manifest_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
-            f"{path}, line {line}: byte {data[exc.start:exc.start + 1]!r} is not UTF-8 text; "
+            f"{path}, line {line}: byte {data[exc.start : exc.start + 1]!r} is not UTF-8 text; "
             "save the manifest as UTF-8 (CSV UTF-8)"
         ) from None
 
@@ -162,14 +159,11 @@ def check_header(header: list[str] | None, path: Path) -> list[str]:
     names = [name.strip() for name in header]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise ManifestError(
-            f"{path}: column(s) {twice} appear more than once in the header {header}; keep one of each"
-        )
+        raise ManifestError(f"{path}: column(s) {twice} appear more than once in the header {header}; keep one of each")
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise ManifestError(
-            f"{path}: missing column(s) {missing} in the header found, {header}; "
-            f"the header must be {','.join(COLUMNS)}"
+            f"{path}: missing column(s) {missing} in the header found, {header}; the header must be {','.join(COLUMNS)}"
         )
     return names
 
@@ -204,9 +198,7 @@ def read_manifest(path: Path | str, dataset: str) -> list[Session]:
     try:
         text = manifest_text(path)
     except FileNotFoundError:
-        raise ManifestError(
-            f"sessions manifest {path} not found: check data_root and datasets in the config"
-        ) from None
+        raise ManifestError(f"sessions manifest {path} not found: check data_root and datasets in the config") from None
     return parse_rows(csv_rows(text, path), dataset, str(path))
 
 

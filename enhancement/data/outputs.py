@@ -86,8 +86,10 @@ def changed_since_validated(record_path: Path | str, files: Iterable[Path | str]
         except FileNotFoundError:
             continue
         if [now.st_size, now.st_mtime_ns] != validated:
-            changed.append(f"  {path} (now {now.st_size} bytes, mtime {now.st_mtime_ns} ns; validated: "
-                           f"{validated[0]} bytes, mtime {validated[1]} ns)")
+            changed.append(
+                f"  {path} (now {now.st_size} bytes, mtime {now.st_mtime_ns} ns; validated: "
+                f"{validated[0]} bytes, mtime {validated[1]} ns)"
+            )
     return changed
 
 

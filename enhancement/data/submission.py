@@ -60,13 +60,16 @@ def unexpected_wavs(folder: Path, expected: Iterable[Path]) -> list[Path]:
     if not folder.is_dir():
         return []
     here = folder.resolve()
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() == ".wav" and (p.is_file() or p.is_symlink())
-                  and (here, p.name) not in wanted)
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() == ".wav" and (p.is_file() or p.is_symlink()) and (here, p.name) not in wanted
+    )
 
 
-def validate_submission(files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None,
-                        record: Path | str | None = None) -> None:
+def validate_submission(
+    files: Iterable[Expected], summary: Path | str, folder: Path | str | None = None, record: Path | str | None = None
+) -> None:
     """Check every file, write a CSV summary (file, samples, status), and raise
     listing every bad file if any. ``folder`` (the summary's by default) must
     hold no other .wav files: each one found is listed, and never deleted.
@@ -105,8 +108,11 @@ def validate_submission(files: Iterable[Expected], summary: Path | str, folder: 
 
 
 def validate_submission_against_raw(
-    submission_files: Iterable[Path | str], raw_recordings: Iterable[Path | str], summary: Path | str,
-    folder: Path | str | None = None, record: Path | str | None = None,
+    submission_files: Iterable[Path | str],
+    raw_recordings: Iterable[Path | str],
+    summary: Path | str,
+    folder: Path | str | None = None,
+    record: Path | str | None = None,
 ) -> None:
     """Validate files whose exact lengths follow from their recordings: the raw
     device audio (at any rate), or a 16 kHz reference where there is no raw

@@ -16,10 +16,17 @@ from typing import Any
 
 # name -> the module of this package that defines it
 _WHERE = {
-    "NOT_COMPUTED": "metrics", "SegmentScorer": "metrics", "metric_keys": "metrics",
-    "resolve_metrics": "metrics", "write_reports": "reports", "SEGMENT_TYPES": "scoring",
-    "PartnerFiles": "scoring", "score_session_device": "scoring", "read_table": "tables",
-    "write_table": "tables", "evaluate_folder": "folder",
+    "NOT_COMPUTED": "metrics",
+    "SegmentScorer": "metrics",
+    "metric_keys": "metrics",
+    "resolve_metrics": "metrics",
+    "write_reports": "reports",
+    "SEGMENT_TYPES": "scoring",
+    "PartnerFiles": "scoring",
+    "score_session_device": "scoring",
+    "read_table": "tables",
+    "write_table": "tables",
+    "evaluate_folder": "folder",
 }
 __all__ = sorted(_WHERE)
 

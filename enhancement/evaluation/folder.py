@@ -12,9 +12,15 @@ from .jobs import report_job, score_job
 from .scoring import SEGMENT_TYPES, PartnerFiles
 
 
-def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir: Path,
-                    metrics: str | Sequence[str] = "full", earliest_start_s: float = 30.0,
-                    devices: Sequence[str] = DEVICES) -> dict:
+def evaluate_folder(
+    data_root: Path,
+    submission_dir: Path,
+    dataset: str,
+    out_dir: Path,
+    metrics: str | Sequence[str] = "full",
+    earliest_start_s: float = 30.0,
+    devices: Sequence[str] = DEVICES,
+) -> dict:
     """Score a submission folder (``{session}.{device}.{pid}.wav``) and write every report.
 
     The workflow's jobs, one after another: a scoring job per (session, device)
@@ -29,11 +35,13 @@ def evaluate_folder(data_root: Path, submission_dir: Path, dataset: str, out_dir
     for t in targets_of(sessions, devices):
         submission = submission_dir / SUBMISSION_FILE.format(session=t.session, device=t.device, pid=t.pid)
         partners.setdefault((t.session, t.device), []).append(
-            PartnerFiles(t, submission, t.in_data_root(data_root, REFERENCE), t.in_data_root(data_root, SEGMENTS)))
+            PartnerFiles(t, submission, t.in_data_root(data_root, REFERENCE), t.in_data_root(data_root, SEGMENTS))
+        )
     tables = []
     for (session, device), files in partners.items():
-        individual, summed = (out_dir / SCORE_TABLE.format(segment_type=stype, session=session, device=device)
-                              for stype in SEGMENT_TYPES)
+        individual, summed = (
+            out_dir / SCORE_TABLE.format(segment_type=stype, session=session, device=device) for stype in SEGMENT_TYPES
+        )
         score_job(files, individual, summed, metrics, earliest_start_s)
         tables += [individual, summed]
     return report_job(tables, dataset, out_dir, devices, earliest_start_s, metrics)

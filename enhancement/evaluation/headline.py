@@ -52,11 +52,16 @@ def headline_rows(comparison: Path | str, system: str) -> tuple[list[str], list[
     for row in rows:
         if row["system"] != system:
             continue
-        gains = {k: _number(row[f"{k}_improvement"]) if f"{k}_improvement" in row else None
-                 for k in keys}
-        picked.append({"device": row["device"], "segment_type": row["segment_type"],
-                       "segments": row["segments"],
-                       "values": {k: _number(row[k]) for k in keys}, "improvements": gains})
+        gains = {k: _number(row[f"{k}_improvement"]) if f"{k}_improvement" in row else None for k in keys}
+        picked.append(
+            {
+                "device": row["device"],
+                "segment_type": row["segment_type"],
+                "segments": row["segments"],
+                "values": {k: _number(row[k]) for k in keys},
+                "improvements": gains,
+            }
+        )
     return keys, picked, reference
 
 
@@ -65,23 +70,31 @@ def headline_text(comparison: Path | str, system: str, dataset: str) -> list[str
     keys, rows, reference = headline_rows(comparison, system)
     if not rows:
         return [f"{dataset}: {system} has no scores in {comparison}"]
-    versus = (f"; in brackets the mean improvement over {reference} on the same segments"
-              if reference and reference != system else "")
+    versus = (
+        f"; in brackets the mean improvement over {reference} on the same segments"
+        if reference and reference != system
+        else ""
+    )
     lower = [k for k in keys if not higher_is_better(k)]
     direction = "higher is better" + (f" except {', '.join(lower)}" if lower else "")
     lines = [f"{dataset}: {system}, official weighted means{versus} ({direction})"]
     widths = [max(len(k), 18 if versus else 7) for k in keys]
-    lines.append("  " + f"{'device':<8}{'type':<12}{'segments':>8}  "
-                 + "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths, strict=True)))
+    lines.append(
+        "  "
+        + f"{'device':<8}{'type':<12}{'segments':>8}  "
+        + "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths, strict=True))
+    )
     for row in rows:
         cells = [_cell(row["values"][k], row["improvements"][k] if versus else None) for k in keys]
-        lines.append("  " + f"{row['device']:<8}{row['segment_type']:<12}{row['segments']:>8}  "
-                     + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True)))
+        lines.append(
+            "  "
+            + f"{row['device']:<8}{row['segment_type']:<12}{row['segments']:>8}  "
+            + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths, strict=True))
+        )
     return lines
 
 
-def run_summary(comparisons: Sequence[tuple[str, Path]], system: str,
-                report_dirs: Sequence[Path]) -> list[str]:
+def run_summary(comparisons: Sequence[tuple[str, Path]], system: str, report_dirs: Sequence[Path]) -> list[str]:
     """The end of a run: each scored dataset's headline (``(dataset,
     comparison table)``), then where the files are."""
     lines: list[str] = []

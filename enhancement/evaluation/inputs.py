@@ -45,25 +45,27 @@ def unusable_reason(path: Path | str) -> str | None:
     return f"{path} has no audio (0 frames)" if frames == 0 else None
 
 
-def unscored_note(datasets: Sequence[str], evaluate_datasets: Sequence[str],
-                  with_references: Sequence[str]) -> str | None:
+def unscored_note(
+    datasets: Sequence[str], evaluate_datasets: Sequence[str], with_references: Sequence[str]
+) -> str | None:
     """One line naming the datasets run whose references exist (``with_references``)
     but that ``evaluate_datasets`` leaves unscored, and how to score them; None if none."""
     left = [d for d in datasets if d in with_references and d not in evaluate_datasets]
     if not left:
         return None
     wanted = ",".join(dict.fromkeys([*evaluate_datasets, *left]))
-    return (f"{', '.join(left)}: references found but not scored, as evaluate_datasets is "
-            f"[{','.join(evaluate_datasets)}]; to score {'them' if len(left) > 1 else 'it'}, "
-            f"--config evaluate_datasets=[{wanted}]")
+    return (
+        f"{', '.join(left)}: references found but not scored, as evaluate_datasets is "
+        f"[{','.join(evaluate_datasets)}]; to score {'them' if len(left) > 1 else 'it'}, "
+        f"--config evaluate_datasets=[{wanted}]"
+    )
 
 
 # The reference of the comparison when compare_systems does not name one.
 DEFAULT_REFERENCE = "passthrough"
 
 
-def compared_systems(requested: Sequence[str], available: Sequence[str],
-                     system: str) -> tuple[list[str], list[str]]:
+def compared_systems(requested: Sequence[str], available: Sequence[str], system: str) -> tuple[list[str], list[str]]:
     """Which systems the comparison shows, in order (the first is the
     reference of the improvements), and which of ``requested`` it cannot show.
 
@@ -83,8 +85,10 @@ def compared_systems(requested: Sequence[str], available: Sequence[str],
 def absent_note(dataset: str, absent: Sequence[str]) -> str:
     """How to add to the comparison the systems compare_systems names that
     have neither scores nor a finished submission of the dataset here."""
-    return (f"compare ({dataset}): {', '.join(absent)} in compare_systems, but the work folder "
-            f"holds neither scores nor a finished submission of {dataset} from "
-            f"{'it' if len(absent) == 1 else 'them'}; run `snakemake --config "
-            f"enhancement_name={absent[0]}`, or score a folder made elsewhere with "
-            f"`python run_evaluation.py submission_dir=DIR system={absent[0]}`")
+    return (
+        f"compare ({dataset}): {', '.join(absent)} in compare_systems, but the work folder "
+        f"holds neither scores nor a finished submission of {dataset} from "
+        f"{'it' if len(absent) == 1 else 'them'}; run `snakemake --config "
+        f"enhancement_name={absent[0]}`, or score a folder made elsewhere with "
+        f"`python run_evaluation.py submission_dir=DIR system={absent[0]}`"
+    )

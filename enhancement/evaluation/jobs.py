@@ -29,8 +29,13 @@ log = logging.getLogger(__name__)
 MAIN_KEYS = ("si_snr", "sdr", "ci_sdr", "pesq", "stoi", "pysepm_fwsegsnr", "pysepm_c_ovl", "dns_overall")
 
 
-def score_job(partners: Sequence[PartnerFiles], individual_table: Path, summed_table: Path,
-              metrics: str | Sequence[str], earliest_start_s: float) -> None:
+def score_job(
+    partners: Sequence[PartnerFiles],
+    individual_table: Path,
+    summed_table: Path,
+    metrics: str | Sequence[str],
+    earliest_start_s: float,
+) -> None:
     """One (session, device), its partners in seat order: the individual segments
     into ``individual_table``, the summed ones into ``summed_table``. The metric
     state is built once for both (its set-up and imports are most of a small job)."""
@@ -40,9 +45,15 @@ def score_job(partners: Sequence[PartnerFiles], individual_table: Path, summed_t
         write_table(rows, scorer.keys, Path(table))
     if partners:
         first = partners[0].target
-        log.info("%s.%s: %d individual segments (%d scored), %d summed (%d scored)", first.session, first.device,
-                 len(individual), sum(r["status"] == SCORED for r in individual), len(summed),
-                 sum(r["status"] == SCORED for r in summed))
+        log.info(
+            "%s.%s: %d individual segments (%d scored), %d summed (%d scored)",
+            first.session,
+            first.device,
+            len(individual),
+            sum(r["status"] == SCORED for r in individual),
+            len(summed),
+            sum(r["status"] == SCORED for r in summed),
+        )
 
 
 def read_tables(paths: Sequence[Path]) -> tuple[list[dict], list[str]]:
@@ -55,15 +66,33 @@ def read_tables(paths: Sequence[Path]) -> tuple[list[dict], list[str]]:
     return rows, keys
 
 
-def report_job(tables: Sequence[Path], dataset: str, out_dir: Path, devices: Sequence[str],
-               earliest_start_s: float, metrics: str | Sequence[str]) -> dict:
+def report_job(
+    tables: Sequence[Path],
+    dataset: str,
+    out_dir: Path,
+    devices: Sequence[str],
+    earliest_start_s: float,
+    metrics: str | Sequence[str],
+) -> dict:
     """Every official report file of one system and dataset, from its tables."""
     rows, keys = read_tables(tables)
     keys = keys or metric_keys(resolve_metrics(metrics))
-    summary = write_reports(rows, keys, dataset, Path(out_dir), devices=tuple(devices),
-                            earliest_start_s=earliest_start_s, metric_set=metrics)
-    log.info("reports for %s in %s: %d segments, %d kept", dataset, out_dir, len(rows),
-             sum(r["status"] == SCORED for r in rows))
+    summary = write_reports(
+        rows,
+        keys,
+        dataset,
+        Path(out_dir),
+        devices=tuple(devices),
+        earliest_start_s=earliest_start_s,
+        metric_set=metrics,
+    )
+    log.info(
+        "reports for %s in %s: %d segments, %d kept",
+        dataset,
+        out_dir,
+        len(rows),
+        sum(r["status"] == SCORED for r in rows),
+    )
     return summary
 
 
@@ -91,8 +120,13 @@ def _scored(table_paths: Sequence[Path]) -> pd.DataFrame:
     return frame
 
 
-def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset: str, devices: Sequence[str],
-                    reference_system: str, scored: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+def compare_systems(
+    systems: Mapping[str, tuple[Path, Sequence[Path]]],
+    dataset: str,
+    devices: Sequence[str],
+    reference_system: str,
+    scored: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Systems side by side: per (system, device, segment type) the official
     weighted means of the main keys and the segment count, and for each key
     the mean per-segment improvement over ``reference_system`` on the segments
@@ -111,8 +145,7 @@ def compare_systems(systems: Mapping[str, tuple[Path, Sequence[Path]]], dataset:
     if reference_system not in systems:
         return merged
     scored = segment_scores(systems) if scored is None else scored
-    gains = [_improvements(scored[system], scored[reference_system], keys).assign(system=system)
-             for system in systems]
+    gains = [_improvements(scored[system], scored[reference_system], keys).assign(system=system) for system in systems]
     columns = [f"{key}_improvement" for key in keys]
     gains_table = pd.concat(gains, ignore_index=True).reindex(columns=["system", "device", "segment_type", *columns])
     return merged.merge(gains_table, on=["system", "device", "segment_type"], how="left")
@@ -123,8 +156,11 @@ def _improvements(ours: pd.DataFrame, reference: pd.DataFrame, keys: Sequence[st
     the segments both scored, a non-finite difference left out."""
     if ours.empty or reference.empty:
         return pd.DataFrame(columns=["device", "segment_type"])
-    paired = ours.merge(reference[["key", "segment_type", *[k for k in keys if k in reference]]],
-                        on=["key", "segment_type"], suffixes=("", "_ref"))
+    paired = ours.merge(
+        reference[["key", "segment_type", *[k for k in keys if k in reference]]],
+        on=["key", "segment_type"],
+        suffixes=("", "_ref"),
+    )
     gains = paired[["device", "segment_type"]].copy()
     for key in keys:
         if key in paired and f"{key}_ref" in paired:

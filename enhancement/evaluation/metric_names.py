@@ -11,9 +11,17 @@ from collections.abc import Sequence
 
 SIGNAL_KEYS = ("sdr", "sir", "sar", "si_snr", "ci_sdr")
 SEPM_KEYS = (
-    "pysepm_fwsegsnr", "pysepm_llr", "pysepm_wss", "pysepm_cd", "pysepm_c_sig",
-    "pysepm_c_bak", "pysepm_c_ovl", "pysepm_csii_high", "pysepm_csii_mid",
-    "pysepm_csii_low", "pysepm_ncm",
+    "pysepm_fwsegsnr",
+    "pysepm_llr",
+    "pysepm_wss",
+    "pysepm_cd",
+    "pysepm_c_sig",
+    "pysepm_c_bak",
+    "pysepm_c_ovl",
+    "pysepm_csii_high",
+    "pysepm_csii_mid",
+    "pysepm_csii_low",
+    "pysepm_ncm",
 )
 FAMILY_KEYS: dict[str, tuple[str, ...]] = {
     "signal_metric": SIGNAL_KEYS,
@@ -29,8 +37,15 @@ METRIC_SETS: dict[str, tuple[str, ...]] = {
 }
 # Keys of upstream's metrics.yaml whose models are downloaded at run time.
 NOT_COMPUTED = (
-    "utmos", "nisqa_mos_pred", "nisqa_noi_pred", "nisqa_dis_pred", "nisqa_col_pred",
-    "nisqa_loud_pred", "torch_squim_pesq", "torch_squim_stoi", "torch_squim_si_sdr",
+    "utmos",
+    "nisqa_mos_pred",
+    "nisqa_noi_pred",
+    "nisqa_dis_pred",
+    "nisqa_col_pred",
+    "nisqa_loud_pred",
+    "torch_squim_pesq",
+    "torch_squim_stoi",
+    "torch_squim_si_sdr",
     "torch_squim_mos",
 )
 _ALIASES = {"pseudo_mos": "dnsmos"}
@@ -53,10 +68,11 @@ def resolve_metrics(metrics: str | Sequence[str]) -> tuple[str, ...]:
             if name in NOT_COMPUTED or name.startswith(("nisqa", "torch_squim")):
                 raise ValueError(
                     f"metric {name!r} needs model weights downloaded at run time and is not "
-                    f"computed here; choose from {sorted(FAMILY_KEYS)} or 'full'/'quick'")
+                    f"computed here; choose from {sorted(FAMILY_KEYS)} or 'full'/'quick'"
+                )
             raise ValueError(
-                f"unknown metric {name!r}: use 'full', 'quick', or names from "
-                f"{sorted(FAMILY_KEYS)} or their keys")
+                f"unknown metric {name!r}: use 'full', 'quick', or names from {sorted(FAMILY_KEYS)} or their keys"
+            )
         wanted.add(family)
     if not wanted:
         raise ValueError("empty metric list: name at least one metric, or use 'full'/'quick'")

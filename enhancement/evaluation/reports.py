@@ -57,10 +57,16 @@ def _write_level(out_dir: Path, name: str, kept: list[dict], keys: list[str]) ->
     write_text_atomically(out_dir / (name[: -len(".json")] + ".csv"), buf.getvalue())
 
 
-def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path,
-                  devices: tuple[str, ...] = ("aria", "ha"),
-                  segment_types: tuple[str, ...] = ("individual", "summed"),
-                  earliest_start_s: float = 30.0, metric_set: object = None) -> dict:
+def write_reports(
+    rows: list[dict],
+    keys: list[str],
+    dataset: str,
+    out_dir: Path,
+    devices: tuple[str, ...] = ("aria", "ha"),
+    segment_types: tuple[str, ...] = ("individual", "summed"),
+    earliest_start_s: float = 30.0,
+    metric_set: object = None,
+) -> dict:
     """Write every report file for the rows of a dataset; returns the summary dict.
 
     Scored rows starting before ``earliest_start_s`` are moved to the skipped ones
@@ -78,19 +84,35 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
         if r["status"] == SCORED and r["start"] < earliest:
             r.update(status=SKIPPED, reason=before_start, detail=f"start {r['start']} < earliest start {earliest}")
     codes = reasons(earliest_start_s)
-    summary: dict = {"dataset": dataset, "earliest_start_s": earliest_start_s, "metric_set": metric_set,
-                     "metric_keys": list(keys), "not_computed": list(NOT_COMPUTED), "levels": {}}
+    summary: dict = {
+        "dataset": dataset,
+        "earliest_start_s": earliest_start_s,
+        "metric_set": metric_set,
+        "metric_keys": list(keys),
+        "not_computed": list(NOT_COMPUTED),
+        "levels": {},
+    }
     for device in devices:
         for stype in segment_types:
-            sel = sorted((r for r in rows if r["device"] == device and r["segment_type"] == stype),
-                         key=lambda r: r["key"])
+            sel = sorted(
+                (r for r in rows if r["device"] == device and r["segment_type"] == stype), key=lambda r: r["key"]
+            )
             kept = [_kept_row(r, keys) for r in sel if r["status"] == SCORED]
             if not kept:
                 why = Counter(r["reason"] for r in sel)
-                skipped = (f"{len(sel)} segment(s) skipped: " + ", ".join(f"{n} {r}" for r, n in sorted(why.items()))
-                           if sel else "no file of it was scored")
-                log.warning("%s %s (%s): no segment was scored (%s); its report files hold count 0 and NaN "
-                            "statistics, which are no score", device, stype, dataset, skipped)
+                skipped = (
+                    f"{len(sel)} segment(s) skipped: " + ", ".join(f"{n} {r}" for r, n in sorted(why.items()))
+                    if sel
+                    else "no file of it was scored"
+                )
+                log.warning(
+                    "%s %s (%s): no segment was scored (%s); its report files hold count 0 and NaN "
+                    "statistics, which are no score",
+                    device,
+                    stype,
+                    dataset,
+                    skipped,
+                )
             _write_level(out_dir, report_name(dataset, device, stype), kept, keys)
             levels = {"_._": sel}
             for session in sorted({r["session"] for r in sel}):
@@ -108,8 +130,12 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
             for level, lrows in levels.items():
                 counts = Counter(r["reason"] for r in lrows if r["status"] == SKIPPED)
                 summary["levels"][f"{device}.{stype}.{level}"] = {
-                    "segments": len(lrows), "kept": sum(r["status"] == SCORED for r in lrows),
-                    "skipped": {reason: counts.get(reason, 0) for reason in (*codes, *sorted(set(counts) - set(codes)))}}
+                    "segments": len(lrows),
+                    "kept": sum(r["status"] == SCORED for r in lrows),
+                    "skipped": {
+                        reason: counts.get(reason, 0) for reason in (*codes, *sorted(set(counts) - set(codes)))
+                    },
+                }
             buf = io.StringIO()
             w = csv.writer(buf, lineterminator="\n")
             columns = list(TABLE_COLUMNS) + list(keys)
@@ -121,8 +147,9 @@ def write_reports(rows: list[dict], keys: list[str], dataset: str, out_dir: Path
     return summary
 
 
-def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...], segment_types: tuple[str, ...],
-                         earliest_start_s: float) -> None:
+def check_earliest_start(
+    rows: list[dict], dataset: str, devices: tuple[str, ...], segment_types: tuple[str, ...], earliest_start_s: float
+) -> None:
     """A ValueError naming ``evaluation_earliest_start_s`` when it is past every
     segment of a device and segment type: its report would hold only NaN."""
     earliest = round(earliest_start_s * OUTPUT_RATE)
@@ -134,4 +161,5 @@ def check_earliest_start(rows: list[dict], dataset: str, devices: tuple[str, ...
                     f"evaluation_earliest_start_s is {seconds_text(earliest_start_s)} s, past every "
                     f"segment of {device} {stype} in {dataset} ({len(starts)} segment(s), the last starting at "
                     f"{max(starts) / OUTPUT_RATE:.3f} s): nothing would be scored. Set it below that (30 is the "
-                    "official rule, 0 turns it off)")
+                    "official rule, 0 turns it off)"
+                )

@@ -49,8 +49,10 @@ class PartnerFiles:
         """Why this partner cannot be scored, one phrase per file naming it:
         missing, empty, no audio, no segment (a damaged file is left to
         ``checked_length``'s error)."""
-        reasons = [f"its {what} is missing" if path is None else unusable_reason(path)
-                   for what, path in (("reference", self.reference), ("segment list", self.segments))]
+        reasons = [
+            f"its {what} is missing" if path is None else unusable_reason(path)
+            for what, path in (("reference", self.reference), ("segment list", self.segments))
+        ]
         if not Path(self.submission).is_file():
             reasons.append(f"{self.submission} is missing")
         return [why for why in reasons if why]
@@ -78,12 +80,15 @@ def checked_length(path: Path | str, what: str, fs: int = OUTPUT_RATE) -> int:
             finite = np.isfinite(block[:, 0])
             if not finite.all():
                 frame = done + int(np.argmin(finite))
-                bad = sum(int((~np.isfinite(b[:, 0])).sum()) for b in
-                          sf.blocks(path, blocksize=SCAN_FRAMES, dtype="float64", always_2d=True))
+                bad = sum(
+                    int((~np.isfinite(b[:, 0])).sum())
+                    for b in sf.blocks(path, blocksize=SCAN_FRAMES, dtype="float64", always_2d=True)
+                )
                 raise AudioError(
                     f"{path}: {what} holds {bad} NaN or Inf samples (the first at frame "
                     f"{frame}, {frame / fs:.3f} s in); no score can be computed on them: re-export the file "
-                    "or fix the samples")
+                    "or fix the samples"
+                )
             done += len(block)
     return info.frames
 
@@ -134,9 +139,15 @@ def _earliest(earliest_start_s: float, fs: int) -> int:
     return round(earliest_start_s * fs)
 
 
-def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment],
-                   ref: np.ndarray | StoredAudio, est: np.ndarray | StoredAudio, scorer: SegmentScorer,
-                   earliest_start_s: float = 30.0) -> list[dict]:
+def score_segments(
+    target: Target,
+    segment_type: str,
+    segs: Sequence[sg.Segment],
+    ref: np.ndarray | StoredAudio,
+    est: np.ndarray | StoredAudio,
+    scorer: SegmentScorer,
+    earliest_start_s: float = 30.0,
+) -> list[dict]:
     """Rows for the segments of one target cut from (ref, est); each cut is
     scored as float64, whatever the signals' type."""
     earliest = _earliest(earliest_start_s, scorer.fs)
@@ -144,9 +155,19 @@ def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment]
     min_len = minimum_length_s(scorer.families)
     rows = []
     for seg in segs:
-        row: dict = {"key": seg.key(target.stem), "session": target.session, "device": target.device,
-                     "pid": target.pid, "segment_type": segment_type, "index": seg.index,
-                     "start": seg.start, "end": seg.end, "status": SCORED, "reason": "", "detail": ""}
+        row: dict = {
+            "key": seg.key(target.stem),
+            "session": target.session,
+            "device": target.device,
+            "pid": target.pid,
+            "segment_type": segment_type,
+            "index": seg.index,
+            "start": seg.start,
+            "end": seg.end,
+            "status": SCORED,
+            "reason": "",
+            "detail": "",
+        }
         skip = sg.skip_reason(seg, ref, est, earliest, min_len, scorer.fs, before_start)
         if skip is None:
             r = sg.pcm16_round_trip(sg.cut(ref, seg))
@@ -163,8 +184,9 @@ def score_segments(target: Target, segment_type: str, segs: Sequence[sg.Segment]
     return rows
 
 
-def score_session_device(partners: Sequence[PartnerFiles], scorer: SegmentScorer,
-                         earliest_start_s: float = 30.0) -> tuple[list[dict], list[dict]]:
+def score_session_device(
+    partners: Sequence[PartnerFiles], scorer: SegmentScorer, earliest_start_s: float = 30.0
+) -> tuple[list[dict], list[dict]]:
     """The rows of one (session, device): its partners' ``individual`` segments and its ``summed`` ones.
 
     Partners are scored one after another; each segment is read from the files

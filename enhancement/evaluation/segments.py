@@ -73,8 +73,13 @@ def read_segments(path: Path) -> list[Segment]:
             index, start, end = (int(v) for v in row[:3])
         except ValueError as err:
             raise ValueError(f"{path}:{n}: expected integer index,start,end, got {row}") from err
-        problem = (f"start {start} is negative" if start < 0
-                   else f"end {end} is not after start {start}" if end <= start else None)
+        problem = (
+            f"start {start} is negative"
+            if start < 0
+            else f"end {end} is not after start {start}"
+            if end <= start
+            else None
+        )
         if problem:
             raise ValueError(f"{path}:{n}: {problem} (row {row}); fix the segment list")
         seg = Segment(index, start, end)
@@ -83,14 +88,18 @@ def read_segments(path: Path) -> list[Segment]:
         else:
             segs[seg] = n
     if repeats:
-        log.warning("%s: rows %s repeat rows %s; each segment is scored once", path,
-                    ", ".join(str(n) for n, _ in repeats), ", ".join(str(first) for _, first in repeats))
+        log.warning(
+            "%s: rows %s repeat rows %s; each segment is scored once",
+            path,
+            ", ".join(str(n) for n, _ in repeats),
+            ", ".join(str(first) for _, first in repeats),
+        )
     return list(segs)
 
 
 def cut(signal: np.ndarray, seg: Segment) -> np.ndarray:
     """A segment of a signal (an array, or ``StoredAudio`` reading it from the files) as float64, what the metrics score."""
-    return signal[seg.start: seg.end].astype(np.float64)
+    return signal[seg.start : seg.end].astype(np.float64)
 
 
 def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
@@ -98,9 +107,15 @@ def pcm16_round_trip(x: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(x * 32768.0), -32768, 32767) / 32768.0
 
 
-def skip_reason(seg: Segment, ref: np.ndarray, est: np.ndarray, earliest_start: int,
-                min_length_s: float, fs: int = OUTPUT_RATE,
-                before_start: str = BEFORE_START) -> tuple[str, str] | None:
+def skip_reason(
+    seg: Segment,
+    ref: np.ndarray,
+    est: np.ndarray,
+    earliest_start: int,
+    min_length_s: float,
+    fs: int = OUTPUT_RATE,
+    before_start: str = BEFORE_START,
+) -> tuple[str, str] | None:
     """(reason code, detail) when the segment is not scored, else None (upstream's order);
     ``before_start`` is the code of a segment starting before ``earliest_start``."""
     if seg.end > len(ref) or seg.end > len(est):

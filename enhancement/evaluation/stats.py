@@ -11,8 +11,15 @@ def key_stats(values: list[float], weights: list[float]) -> dict:
     """weighted_mean (by segment length), mean, population std, std_err, count, min, max."""
     n = len(values)
     if n == 0:
-        return {"weighted_mean": np.nan, "mean": np.nan, "std": np.nan, "std_err": np.nan,
-                "count": 0, "min": np.nan, "max": np.nan}
+        return {
+            "weighted_mean": np.nan,
+            "mean": np.nan,
+            "std": np.nan,
+            "std_err": np.nan,
+            "count": 0,
+            "min": np.nan,
+            "max": np.nan,
+        }
     data = [float(v) for v in values]
     with np.errstate(invalid="ignore", over="ignore"):
         std = np.std(data) if n > 1 else np.nan

@@ -13,8 +13,19 @@ from pathlib import Path
 
 from ..data.atomic_write import atomic_output
 
-TABLE_COLUMNS = ("key", "session", "device", "pid", "segment_type", "index", "start", "end",
-                 "status", "reason", "detail")
+TABLE_COLUMNS = (
+    "key",
+    "session",
+    "device",
+    "pid",
+    "segment_type",
+    "index",
+    "start",
+    "end",
+    "status",
+    "reason",
+    "detail",
+)
 SCORED = "scored"
 SKIPPED = "skipped"
 

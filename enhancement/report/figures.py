@@ -76,7 +76,9 @@ def save_png(figure, path: Path | str, dpi: int = 80) -> None:
 
 
 def spectrogram_figure(
-    panels: Sequence[tuple[str, Path | str, int]], output: Path | str, title: str,
+    panels: Sequence[tuple[str, Path | str, int]],
+    output: Path | str,
+    title: str,
     seconds: float = SPECTROGRAM_SECONDS,
 ) -> None:
     """One spectrogram per (label, file, channel), stacked, on a shared time
@@ -87,11 +89,20 @@ def spectrogram_figure(
         signal, rate = first_seconds(path, seconds, channel)
         spectra.append((f"{label} ({rate / 1000:g} kHz)", *spectrogram_db(signal, rate)))
     top = max(float(db.max()) for *_, db in spectra)
-    figure, axes = plt.subplots(len(spectra), 1, figsize=(9, 1.9 * len(spectra) + 0.6), sharex=True,
-                                squeeze=False, layout="constrained")
+    figure, axes = plt.subplots(
+        len(spectra), 1, figsize=(9, 1.9 * len(spectra) + 0.6), sharex=True, squeeze=False, layout="constrained"
+    )
     for ax, (label, times, freqs, db) in zip(axes[:, 0], spectra):
-        image = ax.pcolormesh(times, freqs / 1000, db, shading="auto", cmap="magma",
-                              vmin=top - DYNAMIC_RANGE_DB, vmax=top, rasterized=True)
+        image = ax.pcolormesh(
+            times,
+            freqs / 1000,
+            db,
+            shading="auto",
+            cmap="magma",
+            vmin=top - DYNAMIC_RANGE_DB,
+            vmax=top,
+            rasterized=True,
+        )
         ax.set_ylabel("kHz")
         ax.set_title(label, loc="left", fontsize=10)
         ax.set_xlim(0, seconds)
@@ -102,8 +113,9 @@ def spectrogram_figure(
     plt.close(figure)
 
 
-def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, title: str,
-                        keys: Sequence[str]) -> None:
+def distribution_figure(
+    scores: Mapping[str, pd.DataFrame], output: Path | str, title: str, keys: Sequence[str]
+) -> None:
     """Box plots of the scored segments, one panel per key, grouped by device,
     one box (and its points) per system."""
     plt = _pyplot()
@@ -111,8 +123,7 @@ def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, 
     devices = sorted({d for table in scores.values() if len(table) for d in table.device.astype(str)})
     colours = plt.get_cmap("tab10").colors
     keys = list(keys) or ["(none)"]
-    figure, axes = plt.subplots(1, len(keys), figsize=(3.4 * len(keys) + 0.4, 3.6), layout="constrained",
-                                squeeze=False)
+    figure, axes = plt.subplots(1, len(keys), figsize=(3.4 * len(keys) + 0.4, 3.6), layout="constrained", squeeze=False)
     axes = axes[0]
     width = 0.8 / max(len(systems), 1)
     rng = np.random.default_rng(0)
@@ -121,19 +132,36 @@ def distribution_figure(scores: Mapping[str, pd.DataFrame], output: Path | str, 
             table = scores[system]
             if metric not in table:
                 continue
-            values = [pd.to_numeric(table.loc[table.device == d, metric]).replace([np.inf, -np.inf], np.nan)
-                      .dropna().to_numpy() for d in devices]
+            values = [
+                pd.to_numeric(table.loc[table.device == d, metric])
+                .replace([np.inf, -np.inf], np.nan)
+                .dropna()
+                .to_numpy()
+                for d in devices
+            ]
             positions = np.arange(len(devices)) + (s - (len(systems) - 1) / 2) * width
             present = [(p, v) for p, v in zip(positions, values) if len(v)]
             if present:
-                box = ax.boxplot([v for _, v in present], positions=[p for p, _ in present], widths=width * 0.8,
-                                 patch_artist=True, showfliers=False, manage_ticks=False,
-                                 medianprops={"color": colours[s % 10]})
+                box = ax.boxplot(
+                    [v for _, v in present],
+                    positions=[p for p, _ in present],
+                    widths=width * 0.8,
+                    patch_artist=True,
+                    showfliers=False,
+                    manage_ticks=False,
+                    medianprops={"color": colours[s % 10]},
+                )
                 for patch in box["boxes"]:
                     patch.set(facecolor=colours[s % 10], alpha=0.35, edgecolor=colours[s % 10])
                 for p, v in present:
-                    ax.scatter(p + rng.uniform(-width / 5, width / 5, len(v)), v, s=8, color=colours[s % 10],
-                               label=system if p == present[0][0] else None, zorder=3)
+                    ax.scatter(
+                        p + rng.uniform(-width / 5, width / 5, len(v)),
+                        v,
+                        s=8,
+                        color=colours[s % 10],
+                        label=system if p == present[0][0] else None,
+                        zorder=3,
+                    )
         ax.set_xticks(np.arange(len(devices)), devices)
         ax.set_title(metric, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -164,10 +192,11 @@ def html_page(title: str, body: str, style: str = "", note: str = "") -> str:
     """The report's standalone pages (it shows each in a frame): ``title`` and
     ``note`` are text, escaped here; ``body`` is markup its caller escaped."""
     return (
-        f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{PAGE_STYLE}{style}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"
         + (f"<p>{html.escape(note)}</p>\n" if note else "")
-        + body + "</body></html>\n"
+        + body
+        + "</body></html>\n"
     )
 
 
@@ -176,14 +205,16 @@ def write_page(output: Path | str, page: str) -> None:
         Path(tmp).write_text(page, encoding="utf-8")
 
 
-def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: str = "",
-                     flagged: Sequence[bool] | None = None) -> None:
+def write_html_table(
+    table: pd.DataFrame, output: Path | str, title: str, note: str = "", flagged: Sequence[bool] | None = None
+) -> None:
     """A table as a standalone HTML page: numbers right-aligned, the rows
     marked in ``flagged`` highlighted."""
     text_columns = {c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])}
     # one precision per column: 3 decimals, 2 where values reach 10 (dB)
-    decimals = {c: 2 if (table[c].abs() >= 10).any() else 3 for c in table.columns
-                if pd.api.types.is_float_dtype(table[c])}
+    decimals = {
+        c: 2 if (table[c].abs() >= 10).any() else 3 for c in table.columns if pd.api.types.is_float_dtype(table[c])
+    }
 
     def cell(value, column, tag="td") -> str:
         if isinstance(value, float | np.floating):
@@ -198,6 +229,6 @@ def write_html_table(table: pd.DataFrame, output: Path | str, title: str, note: 
     marks = [False] * len(table) if flagged is None else list(flagged)
     for record, mark in zip(table.itertuples(index=False), marks, strict=True):
         cells = "".join(cell(value, column) for value, column in zip(record, table.columns))
-        rows.append(("<tr class=\"flagged\">" if mark else "<tr>") + cells + "</tr>")
+        rows.append(('<tr class="flagged">' if mark else "<tr>") + cells + "</tr>")
     body = f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>\n"
     write_page(output, html_page(title, body, TABLE_STYLE, note))

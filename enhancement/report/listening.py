@@ -82,8 +82,11 @@ def kept_segments(table: Path | str, pid: str, key: str | None = None) -> tuple[
     with their score on ``key`` (default: the table's main key), and that key."""
     rows, keys = read_table(Path(table))
     key = key or main_key(keys)
-    kept = [Segment(r["key"], r["index"], r["start"], r["end"], float(r.get(key, math.nan)) if key else math.nan)
-            for r in rows if r["pid"] == pid and r["status"] == SCORED and r["segment_type"] == "individual"]
+    kept = [
+        Segment(r["key"], r["index"], r["start"], r["end"], float(r.get(key, math.nan)) if key else math.nan)
+        for r in rows
+        if r["pid"] == pid and r["status"] == SCORED and r["segment_type"] == "individual"
+    ]
     return sorted(kept, key=lambda s: s.start), key
 
 
@@ -104,14 +107,23 @@ def losses(ours: Sequence[Segment], theirs: Sequence[Segment], key: str) -> list
     than theirs, by the key's direction), the biggest loss first (ties: in time order)."""
     by_key = {s.key: s for s in theirs}
     sign = 1 if higher_is_better(key) else -1
-    paired = [(sign * (t.score - o.score), o, t) for o in ours if (t := by_key.get(o.key))
-              and math.isfinite(o.score) and math.isfinite(t.score)]
+    paired = [
+        (sign * (t.score - o.score), o, t)
+        for o in ours
+        if (t := by_key.get(o.key)) and math.isfinite(o.score) and math.isfinite(t.score)
+    ]
     return sorted(paired, key=lambda p: (-p[0], p[1].start))
 
 
-def choose_excerpts(ours: Path | str | None, theirs: Path | str | None, pid: str, system: str,
-                    reference_system: str, first_starts: Sequence[tuple[int, int]] = (),
-                    count: int = EXCERPTS) -> tuple[list[Excerpt], str]:
+def choose_excerpts(
+    ours: Path | str | None,
+    theirs: Path | str | None,
+    pid: str,
+    system: str,
+    reference_system: str,
+    first_starts: Sequence[tuple[int, int]] = (),
+    count: int = EXCERPTS,
+) -> tuple[list[Excerpt], str]:
     """The excerpts of a partner's page and how they were chosen: from the
     system's score table ``ours`` and the reference system's ``theirs``, the
     ``count`` segments where the system loses most; without a pair (the system
@@ -123,22 +135,32 @@ def choose_excerpts(ours: Path | str | None, theirs: Path | str | None, pid: str
         reference, _ = kept_segments(theirs, pid, key)
         ranked = losses(segments, reference, key)[:count]
         if ranked:
-            excerpts = [Excerpt(*span(o.start, o.end),
-                                f"{when(o)}: {key} {system} {o.score:.3f}, {reference_system} {t.score:.3f} "
-                                f"({o.score - t.score:+.3f})")
-                        for _, o, t in ranked]
-            how = (f"The {len(excerpts)} kept segments where {system} does worst against {reference_system} on "
-                   f"{key} ({'higher' if higher_is_better(key) else 'lower'} is better): its smallest improvements "
-                   f"(or biggest losses), the smallest first")
+            excerpts = [
+                Excerpt(
+                    *span(o.start, o.end),
+                    f"{when(o)}: {key} {system} {o.score:.3f}, {reference_system} {t.score:.3f} "
+                    f"({o.score - t.score:+.3f})",
+                )
+                for _, o, t in ranked
+            ]
+            how = (
+                f"The {len(excerpts)} kept segments where {system} does worst against {reference_system} on "
+                f"{key} ({'higher' if higher_is_better(key) else 'lower'} is better): its smallest improvements "
+                f"(or biggest losses), the smallest first"
+            )
             return excerpts, how
     if segments:
-        excerpts = [Excerpt(*span(s.start, s.end), f"{when(s)}: {key} {system} {s.score:.3f}" if key else when(s))
-                    for s in segments[:count]]
+        excerpts = [
+            Excerpt(*span(s.start, s.end), f"{when(s)}: {key} {system} {s.score:.3f}" if key else when(s))
+            for s in segments[:count]
+        ]
         why = "it is the reference system" if reference_system == system else "no reference system's scores to pair"
         return excerpts, f"The first {len(excerpts)} kept segments ({why})"
     if first_starts:
-        excerpts = [Excerpt(*span(start, end), f"{start / OUTPUT_RATE:.2f} s to {end / OUTPUT_RATE:.2f} s")
-                    for start, end in first_starts[:count]]
+        excerpts = [
+            Excerpt(*span(start, end), f"{start / OUTPUT_RATE:.2f} s to {end / OUTPUT_RATE:.2f} s")
+            for start, end in first_starts[:count]
+        ]
         return excerpts, f"The first {len(excerpts)} segments the scores would count (no scores)"
     return [Excerpt(0.0, EXCERPT_SECONDS, f"0.00 s to {EXCERPT_SECONDS:.2f} s")], "The first seconds (no segment list)"
 
@@ -165,17 +187,21 @@ def flac_data_uri(signal: np.ndarray, rate: int = OUTPUT_RATE) -> str:
 
 def player(clip: Clip, excerpt: Excerpt) -> str:
     uri = flac_data_uri(channel0(clip.path, excerpt.start_s, excerpt.seconds))
-    return (f'<tr><td class="echi-label">{html.escape(clip.label)}</td>'
-            f'<td><audio controls preload="none" src="{uri}"></audio></td></tr>')
+    return (
+        f'<tr><td class="echi-label">{html.escape(clip.label)}</td>'
+        f'<td><audio controls preload="none" src="{uri}"></audio></td></tr>'
+    )
 
 
-def listening_page(clips: Sequence[Clip], excerpts: Sequence[Excerpt], output: Path | str, title: str,
-                   note: str) -> None:
+def listening_page(
+    clips: Sequence[Clip], excerpts: Sequence[Excerpt], output: Path | str, title: str, note: str
+) -> None:
     """A page of players: for each excerpt, every clip's same stretch; a clip
     without a file is named once, with why."""
     played = [c for c in clips if c.path is not None]
-    missing = "".join(f"<p>Not played: {html.escape(c.label)} ({html.escape(c.missing)}).</p>\n"
-                      for c in clips if c.path is None)
+    missing = "".join(
+        f"<p>Not played: {html.escape(c.label)} ({html.escape(c.missing)}).</p>\n" for c in clips if c.path is None
+    )
     sections = []
     for n, excerpt in enumerate(excerpts, 1):
         rows = "\n".join(player(clip, excerpt) for clip in played)

@@ -173,8 +173,9 @@ class Notes:
         return f'<ol class="echi-notes">{items}</ol>\n'
 
 
-def value_cell(key: str, value: float | None, gain: float | None, decimals: int, notes: Notes,
-               reference: str | None) -> str:
+def value_cell(
+    key: str, value: float | None, gain: float | None, decimals: int, notes: Notes, reference: str | None
+) -> str:
     """A value, its footnote mark where it needs one, and under it its
     improvement over ``reference`` coloured by the key's direction."""
     text = number(value, decimals) + notes.mark(odd_note(key, value))
@@ -215,34 +216,49 @@ def headline_fragment(comparison: Path | str, dataset: str) -> str:
         for row in per_system[system][1]:
             groups.setdefault((row["device"], row["segment_type"]), []).append((system, row))
     decimals = {k: decimals_for([r["values"][k] for rows in groups.values() for _, r in rows]) for k in keys}
-    head = ('<tr><th class="echi-text">system</th><th>segments</th>'
-            + "".join(f"<th>{key_label(k)}</th>" for k in keys) + "</tr>")
+    head = (
+        '<tr><th class="echi-text">system</th><th>segments</th>'
+        + "".join(f"<th>{key_label(k)}</th>" for k in keys)
+        + "</tr>"
+    )
     body = []
     for (device, segment_type), rows in groups.items():
-        body.append(f'<tr class="echi-group"><th colspan="{len(keys) + 2}">{escape(device)}, '
-                    f"{escape(segment_type)}</th></tr>")
+        body.append(
+            f'<tr class="echi-group"><th colspan="{len(keys) + 2}">{escape(device)}, {escape(segment_type)}</th></tr>'
+        )
         for system, row in rows:
             is_reference = system == reference
             name = name_label(system) + (' <span class="echi-ref">(reference)</span>' if is_reference else "")
             cells = "".join(
-                value_cell(k, row["values"][k], None if is_reference else row["improvements"][k], decimals[k],
-                           notes, reference)
-                for k in keys)
+                value_cell(
+                    k, row["values"][k], None if is_reference else row["improvements"][k], decimals[k], notes, reference
+                )
+                for k in keys
+            )
             body.append(f'<tr><td class="echi-text">{name}</td><td>{escape(row["segments"])}</td>{cells}</tr>')
-    return (f'<div class="echi-headline">\n<style>{NUMBER_STYLE}{LANDING_STYLE}</style>\n'
-            f"<p>{headline_caption(dataset, reference, systems, keys)}</p>\n"
-            f'<table class="echi-num"><thead>{head}</thead><tbody>\n' + "\n".join(body)
-            + "\n</tbody></table>\n" + notes.html() + "</div>\n")
+    return (
+        f'<div class="echi-headline">\n<style>{NUMBER_STYLE}{LANDING_STYLE}</style>\n'
+        f"<p>{headline_caption(dataset, reference, systems, keys)}</p>\n"
+        f'<table class="echi-num"><thead>{head}</thead><tbody>\n'
+        + "\n".join(body)
+        + "\n</tbody></table>\n"
+        + notes.html()
+        + "</div>\n"
+    )
 
 
 def headline_caption(dataset: str, reference: str | None, systems: Sequence[str], keys: Sequence[str]) -> str:
     """What the headline table shows, and how to read it."""
-    text = (f"<strong>{escape(dataset)}</strong>: the official weighted means of the main keys "
-            f"({UP} higher is better, {DOWN} lower is better)")
+    text = (
+        f"<strong>{escape(dataset)}</strong>: the official weighted means of the main keys "
+        f"({UP} higher is better, {DOWN} lower is better)"
+    )
     if reference and len(systems) > 1:
-        text += (f"; under each value, the mean improvement over <strong>{escape(reference)}</strong> "
-                 f"on the same segments, <span class=\"echi-better\">green</span> better, "
-                 f"<span class=\"echi-worse\">red</span> worse.")
+        text += (
+            f"; under each value, the mean improvement over <strong>{escape(reference)}</strong> "
+            f'on the same segments, <span class="echi-better">green</span> better, '
+            f'<span class="echi-worse">red</span> worse.'
+        )
     elif len(systems) <= 1:
         text += "; run another system (--config enhancement_name=NAME) to see it beside this one."
     if not keys:
@@ -270,19 +286,25 @@ class Column:
     gains: Mapping[str, float | None] | None = None
 
 
-def metrics_table(caption: str, columns: Sequence[Column], keys: Sequence[str], notes: Notes,
-                  reference: str | None = None) -> str:
+def metrics_table(
+    caption: str, columns: Sequence[Column], keys: Sequence[str], notes: Notes, reference: str | None = None
+) -> str:
     """Keys down the side (with their direction), one column per ``Column``."""
-    head = "<tr><th class=\"echi-text\">key</th>" + "".join(f"<th>{c.header}</th>" for c in columns) + "</tr>"
-    rows = ['<tr><th class="echi-text">segments</th>'
-            + "".join(f"<td>{escape(c.segments)}</td>" for c in columns) + "</tr>"]
+    head = '<tr><th class="echi-text">key</th>' + "".join(f"<th>{c.header}</th>" for c in columns) + "</tr>"
+    rows = [
+        '<tr><th class="echi-text">segments</th>' + "".join(f"<td>{escape(c.segments)}</td>" for c in columns) + "</tr>"
+    ]
     for key in keys:
         decimals = decimals_for([v for c in columns if (v := c.values.get(key)) is not None])
-        cells = "".join(value_cell(key, c.values.get(key), (c.gains or {}).get(key), decimals, notes, reference)
-                        for c in columns)
+        cells = "".join(
+            value_cell(key, c.values.get(key), (c.gains or {}).get(key), decimals, notes, reference) for c in columns
+        )
         rows.append(f'<tr><th class="echi-text">{key_label(key)}</th>{cells}</tr>')
-    return (f'<table class="echi-num"><caption>{caption}</caption><thead>{head}</thead><tbody>\n'
-            + "\n".join(rows) + "\n</tbody></table>")
+    return (
+        f'<table class="echi-num"><caption>{caption}</caption><thead>{head}</thead><tbody>\n'
+        + "\n".join(rows)
+        + "\n</tbody></table>"
+    )
 
 
 def metric_keys_of(table: pd.DataFrame, fixed: Sequence[str]) -> list[str]:
@@ -295,7 +317,7 @@ def in_chunks(systems: Sequence[str]) -> list[list[str]]:
         return [list(systems)]
     first, rest = systems[0], list(systems[1:])
     step = MAX_SYSTEM_COLUMNS - 1
-    return [[first, *rest[i:i + step]] for i in range(0, len(rest), step)]
+    return [[first, *rest[i : i + step]] for i in range(0, len(rest), step)]
 
 
 def comparison_page(table: pd.DataFrame, output: Path | str, title: str, note: str = "") -> None:
@@ -313,11 +335,13 @@ def comparison_page(table: pd.DataFrame, output: Path | str, title: str, note: s
         for segment_type in dict.fromkeys(table.loc[table.device == device, "segment_type"]):
             rows = table[(table.device == device) & (table.segment_type == segment_type)].set_index("system")
             for chunk in in_chunks([s for s in systems if s in rows.index]):
-                columns = [system_column(rows.loc[s], s, keys, has_gains and s != reference, s == reference)
-                           for s in chunk]
-                tables.append(metrics_table(f"{escape(device)}, {escape(segment_type)}", columns, keys, notes,
-                                            reference))
-        sections.append(f"<h2>{escape(device)}</h2>\n<div class=\"echi-tables\">\n" + "\n".join(tables) + "\n</div>\n")
+                columns = [
+                    system_column(rows.loc[s], s, keys, has_gains and s != reference, s == reference) for s in chunk
+                ]
+                tables.append(
+                    metrics_table(f"{escape(device)}, {escape(segment_type)}", columns, keys, notes, reference)
+                )
+        sections.append(f'<h2>{escape(device)}</h2>\n<div class="echi-tables">\n' + "\n".join(tables) + "\n</div>\n")
     write_page(output, html_page(title, "".join(sections) + notes.html(), STYLE + NUMBER_STYLE, note))
 
 
@@ -331,9 +355,10 @@ def official_page(numbers: pd.DataFrame, output: Path | str, title: str, note: s
     """A system's official device-level numbers (``device_numbers``): keys as
     rows, one column per device and segment type."""
     keys = metric_keys_of(numbers, ("device", "segment_type", "segments"))
-    columns = [Column(f"{escape(r['device'])}<br>{escape(r['segment_type'])}", r["segments"],
-                      {k: _float(r[k]) for k in keys})
-               for r in numbers.to_dict("records")]
+    columns = [
+        Column(f"{escape(r['device'])}<br>{escape(r['segment_type'])}", r["segments"], {k: _float(r[k]) for k in keys})
+        for r in numbers.to_dict("records")
+    ]
     notes = Notes()
     body = metrics_table("weighted mean per device and segment type", columns, keys, notes)
     write_page(output, html_page(title, body + "\n" + notes.html(), STYLE + NUMBER_STYLE, note))

@@ -91,8 +91,9 @@ def expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int], 
     if isinstance(node, yaml.SequenceNode):
         size += sum(expanded_size(child, sizes, open_nodes, path) for child in node.value)
     elif isinstance(node, yaml.MappingNode):
-        size += sum(expanded_size(k, sizes, open_nodes, path) + expanded_size(v, sizes, open_nodes, path)
-                    for k, v in node.value)
+        size += sum(
+            expanded_size(k, sizes, open_nodes, path) + expanded_size(v, sizes, open_nodes, path) for k, v in node.value
+        )
     open_nodes.discard(key)
     sizes[key] = size
     return size
@@ -149,8 +150,7 @@ def check_resources(resources: Any, path: Path) -> dict[str, Any]:
                 )
         elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ArgsError(
-                f"args yaml {path}: resources.{key} must be a plain string or number, "
-                f"got {_short.repr(value)}"
+                f"args yaml {path}: resources.{key} must be a plain string or number, got {_short.repr(value)}"
             )
     return dict(resources)
 
@@ -187,20 +187,20 @@ def load_args(path: Path) -> SystemArgs:
     resources = check_resources(data.get("resources"), Path(path))
     threads = data.get("threads", 1)
     if not whole_number(threads) or threads < 1:
-        raise ArgsError(
-            f"args yaml {path}: 'threads' must be a positive integer, got {_short.repr(threads)}"
-        )
+        raise ArgsError(f"args yaml {path}: 'threads' must be a positive integer, got {_short.repr(threads)}")
     time_limit = data.get("time_limit")
-    if time_limit is not None and (isinstance(time_limit, bool) or not isinstance(time_limit, (int, float))
-                                   or not time_limit > 0):
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, (int, float)) or not time_limit > 0
+    ):
         raise ArgsError(
             f"args yaml {path}: 'time_limit' must be a number of minutes above 0, got {_short.repr(time_limit)}"
         )
     name = data.get("name")
     if name is not None and not isinstance(name, str):
         raise ArgsError(f"args yaml {path}: 'name' must be a string, got {_short.repr(name)}")
-    return SystemArgs(Path(path), name, args, rate, resources, threads,
-                      None if time_limit is None else float(time_limit))
+    return SystemArgs(
+        Path(path), name, args, rate, resources, threads, None if time_limit is None else float(time_limit)
+    )
 
 
 def check_args(cls: type, system: SystemArgs) -> None:
@@ -208,10 +208,7 @@ def check_args(cls: type, system: SystemArgs) -> None:
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
     named = {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
-    missing = [
-        n for n, p in named.items()
-        if p.default is p.empty and n != "torch_device" and n not in system.args
-    ]
+    missing = [n for n, p in named.items() if p.default is p.empty and n != "torch_device" and n not in system.args]
     unknown = [] if takes_any else [a for a in system.args if a not in named]
     problems = []
     if missing:
@@ -219,10 +216,7 @@ def check_args(cls: type, system: SystemArgs) -> None:
     if unknown:
         problems.append(f"unknown arg(s) {unknown} (accepted: {sorted(named)})")
     if problems:
-        raise ArgsError(
-            f"args yaml {system.path} does not fit {cls.__qualname__}.__init__: "
-            + "; ".join(problems)
-        )
+        raise ArgsError(f"args yaml {system.path} does not fit {cls.__qualname__}.__init__: " + "; ".join(problems))
 
 
 def default_torch_device() -> str:

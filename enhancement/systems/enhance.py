@@ -121,8 +121,7 @@ def as_numpy(output: Any, system: str, where: str) -> np.ndarray:
         return tensor.numpy()
     except (RuntimeError, TypeError) as exc:
         raise OutputError(
-            f"{system} returned a tensor that cannot be read for {where} "
-            f"({output.dtype}, {output.device}): {exc}"
+            f"{system} returned a tensor that cannot be read for {where} ({output.dtype}, {output.device}): {exc}"
         ) from exc
 
 
@@ -154,13 +153,19 @@ def working_directory_kept(what: str) -> Iterator[None]:
         except OSError:  # it moved into a folder that is gone since
             now = "a folder deleted since"
         if now != before:
-            log.warning("%s changed the working directory to %s; changed it back to %s (a system must "
-                        "not rely on the working directory: use absolute paths)", what, now, before)
+            log.warning(
+                "%s changed the working directory to %s; changed it back to %s (a system must "
+                "not rely on the working directory: use absolute paths)",
+                what,
+                now,
+                before,
+            )
             os.chdir(before)
 
 
-def prepare_system(enhancement_name: str, args_yaml: Path | str,
-                   plugin_folders: Sequence[Path | str] | None = None) -> tuple[Any, SystemArgs]:
+def prepare_system(
+    enhancement_name: str, args_yaml: Path | str, plugin_folders: Sequence[Path | str] | None = None
+) -> tuple[Any, SystemArgs]:
     """Import plugins, find the class, check its args, build it: no audio read yet.
     ``plugin_folders`` are the folders the workflow resolved when it planned (so
     a job needs neither ``ECHIPLUGINS`` nor its planner's working directory);
@@ -205,15 +210,26 @@ def enhance_session_device(
         # The job runs inside work_dir; the system, in the folder Snakemake was started
         # from, where relative paths among its args (a checkpoint) mean what they did.
         os.chdir(os.environ.get(LAUNCH_DIR_VARIABLE) or os.getcwd())
-        write_partner_outputs(target, device_wav, raw_device_wav, enrolment_wavs, outputs,
-                              enhancement_name, args_yaml, report, plugin_folders)
+        write_partner_outputs(
+            target,
+            device_wav,
+            raw_device_wav,
+            enrolment_wavs,
+            outputs,
+            enhancement_name,
+            args_yaml,
+            report,
+            plugin_folders,
+        )
 
     limit = system_args.time_limit
     run_supervised(
-        work, what=f"{enhancement_name} on {target.label()}",
+        work,
+        what=f"{enhancement_name} on {target.label()}",
         time_limit_s=None if limit is None else limit * 60,
-        memory_hint=(f"Raise mem_mb under resources: in {system_args.path}, or for this run "
-                     "--set-resources enhance:mem_mb=<MB>."),
+        memory_hint=(
+            f"Raise mem_mb under resources: in {system_args.path}, or for this run --set-resources enhance:mem_mb=<MB>."
+        ),
     )
     # read-only: an edit of a submission file (a hard link of one) must not change the
     # system's output unnoticed (enhancement.data.outputs)
@@ -246,20 +262,33 @@ def write_partner_outputs(
     started = time.perf_counter()
     audio, fs = read_channels_first(device_wav)
     device_audio = torch.from_numpy(audio)
-    log.info("%s: loaded %s (%d ch, %.1f s at %d Hz) in %.1f s", target.label(), device_wav,
-             audio.shape[0], audio.shape[1] / fs, fs, time.perf_counter() - started)
+    log.info(
+        "%s: loaded %s (%d ch, %.1f s at %d Hz) in %.1f s",
+        target.label(),
+        device_wav,
+        audio.shape[0],
+        audio.shape[1] / fs,
+        fs,
+        time.perf_counter() - started,
+    )
 
     started = time.perf_counter()
     report(f"running {enhancement_name} for {target.label()}")
-    for pid, result in partner_outputs(system, enhancement_name, target, device_audio, fs,
-                                       enrolment_wavs, list(outputs), device_wav, report):
+    for pid, result in partner_outputs(
+        system, enhancement_name, target, device_audio, fs, enrolment_wavs, list(outputs), device_wav, report
+    ):
         where = target.label(pid)
         out_path = outputs[pid]
         report(f"checking and writing the output for {where}")
         samples = to_submission_samples(result, expected, enhancement_name, where)
         write_pcm16_atomically(out_path, samples, OUTPUT_RATE)
-        log.info("%s: wrote %s (%.1f s of audio in %.1f s)", where, out_path,
-                 expected / OUTPUT_RATE, time.perf_counter() - started)
+        log.info(
+            "%s: wrote %s (%.1f s of audio in %.1f s)",
+            where,
+            out_path,
+            expected / OUTPUT_RATE,
+            time.perf_counter() - started,
+        )
         # Let go of this output before the next partner's is made: one whole-session
         # output (140 MB at 36 minutes) fewer at the job's peak.
         del result, samples
@@ -299,13 +328,14 @@ def partner_outputs(
             with working_directory_kept(f"{name}.process_partners for {target.label()}"):
                 results = partners(device_audio, fs, enrolments, kwargs=context)
         except (Exception, SystemExit) as exc:
-            raise SystemFailed(f"{name}.process_partners failed for {target.label()}: "
-                               f"{describe(exc)}") from exc
+            raise SystemFailed(f"{name}.process_partners failed for {target.label()}: {describe(exc)}") from exc
         del enrolments
         if not isinstance(results, Mapping) or set(pids) - set(results):
             got = sorted(map(str, results)) if isinstance(results, Mapping) else type(results)
-            raise OutputError(f"{name}.process_partners returned {got} for {target.label()}; "
-                              f"expected a dict with an output for each of {pids}")
+            raise OutputError(
+                f"{name}.process_partners returned {got} for {target.label()}; "
+                f"expected a dict with an output for each of {pids}"
+            )
         results = dict(results)
         for pid in pids:
             yield pid, results.pop(pid)
@@ -318,14 +348,18 @@ def partner_outputs(
         report(f"in {name}.process_session for {target.label(pid)}")
         try:
             with working_directory_kept(f"{name}.process_session for {target.label(pid)}"):
-                result = system.process_session(device_audio, fs, torch.from_numpy(enrolment[:1]),
-                                                enrol_fs, kwargs={**context, "pid": pid})
+                result = system.process_session(
+                    device_audio, fs, torch.from_numpy(enrolment[:1]), enrol_fs, kwargs={**context, "pid": pid}
+                )
         except (Exception, SystemExit) as exc:
-            raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: "
-                               f"{describe(exc)}") from exc
+            raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: {describe(exc)}") from exc
         yield pid, result
         del result
         if pid != pids[-1] and zlib.crc32(session) != checksum:
-            log.warning("%s: %s changed the device audio in place; reading %s again for the "
-                        "next partner", target.label(pid), name, device_wav)
+            log.warning(
+                "%s: %s changed the device audio in place; reading %s again for the next partner",
+                target.label(pid),
+                name,
+                device_wav,
+            )
             read_channels_first(device_wav, out=session)

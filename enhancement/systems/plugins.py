@@ -43,12 +43,14 @@ def check_workflow_root(root: Path = REPO_ROOT) -> Path:
         raise PluginError(
             f"{root} is not a clone of the ECHI enhancement workflow (no {', '.join(missing)}): the "
             f"package at {Path(__file__).resolve().parents[1]} needs the workflow's files beside it. Install "
-            f"it editable from the clone (pip install -e .), or set {WORKFLOW_DIR_VARIABLE} to the clone")
+            f"it editable from the clone (pip install -e .), or set {WORKFLOW_DIR_VARIABLE} to the clone"
+        )
     return root
 
 
-def plugin_dirs(environ: Mapping[str, str] | None = None, configured: Iterable[str | Path] = (),
-                base: Path | None = None) -> list[Path]:
+def plugin_dirs(
+    environ: Mapping[str, str] | None = None, configured: Iterable[str | Path] = (), base: Path | None = None
+) -> list[Path]:
     """The repo's own plugin folder, then the ``plugin_dirs`` of the config
     (``configured``; relative ones relative to ``base``, the folder Snakemake
     was started from), then each folder named in ``ECHIPLUGINS``: absolute,
@@ -130,8 +132,7 @@ def import_plugin_module(folder: Path, name: str, file: Path, is_package: bool) 
     except Exception as exc:
         del sys.modules[qualified]
         raise PluginError(
-            f"plugin {file} failed to import at {_where_it_failed(exc, file)}: "
-            f"{type(exc).__name__}: {exc}"
+            f"plugin {file} failed to import at {_where_it_failed(exc, file)}: {type(exc).__name__}: {exc}"
         ) from exc
     return module
 

@@ -73,8 +73,7 @@ def register_enhancement(name: str) -> Callable[[T], T]:
     def decorate(cls: T) -> T:
         if not callable(getattr(cls, "process_session", None)):
             raise RegistryError(
-                f"{cls.__qualname__} ({_source_of(cls)}) is registered as {name!r} "
-                "but has no process_session method"
+                f"{cls.__qualname__} ({_source_of(cls)}) is registered as {name!r} but has no process_session method"
             )
         previous = enhancement_options.get(name)
         if previous is not None and previous is not cls:
@@ -93,9 +92,7 @@ def register_enhancement(name: str) -> Callable[[T], T]:
 
 def describe_options() -> str:
     """One line per registered system, for 'unknown name' messages."""
-    return "\n".join(
-        f"  {name:<16} {enhancement_sources[name]}" for name in sorted(enhancement_options)
-    ) or "  (none)"
+    return "\n".join(f"  {name:<16} {enhancement_sources[name]}" for name in sorted(enhancement_options)) or "  (none)"
 
 
 def get_enhancement_class(name: str) -> type[Any]:

@@ -75,7 +75,7 @@ def group_members(pgid: int) -> list[tuple[int, str]]:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
             text = stat.read_text()
-            name = text[text.index("(") + 1:text.rindex(")")]
+            name = text[text.index("(") + 1 : text.rindex(")")]
             fields = text.rsplit(")", 1)[1].split()
             if int(fields[2]) == pgid and fields[0] != "Z":
                 members.append((int(stat.parent.name), name))
@@ -91,9 +91,13 @@ def end_process_group(pgid: int, what: str) -> None:
         return
     others = [f"{pid} ({name})" for pid, name in members if pid != pgid]
     if others:
-        log.warning("%s: %d process(es) the system started were still running when its work ended: %s; "
-                    "ended them (a system must wait for the processes it starts)", what, len(others),
-                    ", ".join(others))
+        log.warning(
+            "%s: %d process(es) the system started were still running when its work ended: %s; "
+            "ended them (a system must wait for the processes it starts)",
+            what,
+            len(others),
+            ", ".join(others),
+        )
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
@@ -195,8 +199,9 @@ def run_supervised(
                 f"(the job's peak so far: {progress.peak_mb:.0f} MB). {memory_hint}".rstrip()
             )
         if -code == signal.SIGTERM:
-            raise SupervisedFailure(f"{what}: stopped by SIGTERM (Snakemake or the cluster ending the job) "
-                                    f"while {progress.stage}")
+            raise SupervisedFailure(
+                f"{what}: stopped by SIGTERM (Snakemake or the cluster ending the job) while {progress.stage}"
+            )
         raise SupervisedFailure(f"{what}: killed by {name} while {progress.stage}")
     raise SupervisedFailure(
         f"{what}: the process exited (exit code {code}) while {progress.stage}, before the job's "

@@ -38,8 +38,7 @@ def snakemake_command(argv: Sequence[str]) -> list[str]:
         key, sep, _ = word.partition("=")
         if not sep or not key:
             raise UsageError(
-                f"expected key=value (e.g. enhancement_name=example), got {word!r}; "
-                "put Snakemake options after '--'"
+                f"expected key=value (e.g. enhancement_name=example), got {word!r}; put Snakemake options after '--'"
             )
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(check_workflow_root() / "Snakefile")]
     if not any(w.split("=")[0] in CORE_FLAGS for w in passthrough):
@@ -93,8 +92,9 @@ def config_keys_help() -> str:
         shown = "(empty)" if default in (None, []) else yaml.safe_dump(default, default_flow_style=True).strip()
         shown = shown.removesuffix("\n...").strip()
         lines.append(f"  {key} = {shown}")
-        lines += textwrap.wrap(spec.get("description", ""), width=88, initial_indent="      ",
-                               subsequent_indent="      ")
+        lines += textwrap.wrap(
+            spec.get("description", ""), width=88, initial_indent="      ", subsequent_indent="      "
+        )
     return "\n".join(lines)
 
 

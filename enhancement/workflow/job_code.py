@@ -58,8 +58,12 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 node.body = body[1:] or [ast.Pass()]
     return tree
 
@@ -103,8 +107,9 @@ def _save_cache() -> None:
         return
     try:
         _cache_file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=_cache_file.parent, delete=False,
-                                         prefix=f".{_cache_file.name}.") as tmp:
+        with tempfile.NamedTemporaryFile(
+            "w", dir=_cache_file.parent, delete=False, prefix=f".{_cache_file.name}."
+        ) as tmp:
             # bounded: past MAX_CACHED entries, only what this plan used is kept
             kept = _analysed if len(_analysed) <= MAX_CACHED else {k: _analysed[k] for k in _used}
             json.dump(kept, tmp)

@@ -31,8 +31,11 @@ def job_logging(log_path: Path | str) -> Iterator[logging.Logger]:
     started = time.perf_counter()
     try:
         yield root
-        root.info("job done in %.1f s, peak memory %.0f MB (size mem_mb from this)",
-                  time.perf_counter() - started, peak_rss_mb())
+        root.info(
+            "job done in %.1f s, peak memory %.0f MB (size mem_mb from this)",
+            time.perf_counter() - started,
+            peak_rss_mb(),
+        )
     except Exception:
         root.exception("job failed (log: %s)", log_path)
         raise

@@ -80,7 +80,8 @@ def system_plugin_dirs(name: str, plugin_folders: Sequence[Path]) -> list[Path]:
     if name in named:
         return list(dict.fromkeys(folder for folder, _ in named[name]))
     known = {n: [PACKAGE_DIR / "systems" / "builtins.py"] for n in BUILTIN_CODE} | {
-        n: [file for _, file in where] for n, where in named.items()}
+        n: [file for _, file in where] for n, where in named.items()
+    }
     listed = "\n".join(f"  {n:<16} {', '.join(str(f) for f in where)}" for n, where in sorted(known.items()))
     searched = "\n".join(f"  {folder}" for folder in plugin_folders) or "  (none)"
     raise PlanError(
@@ -115,7 +116,8 @@ def check_baseline_files(system: SystemArgs, devices: Iterable[str]) -> None:
 
         raise PlanError(
             f"the baseline's model files named in {system.path} are missing (relative paths are "
-            f"relative to {Path.cwd()}):\n" + "\n".join(missing)
+            f"relative to {Path.cwd()}):\n"
+            + "\n".join(missing)
             + f"\nDownload them, or set config_path and ckpt_path under args in {system.path} "
             f"(or pass enhance_args=<your yaml>). {_UPSTREAM_HINT}"
         )

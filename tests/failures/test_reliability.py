@@ -98,17 +98,21 @@ def write_manifest(data: Path, body: str, header: str = HEADER) -> None:
 
 
 MANIFEST_CASES = {
-    "manifest: missing file": (None, ("sessions manifest data/metadata/sessions.dev.csv not found",
-                                      "check data_root")),
-    "manifest: missing column": ("dev_02,1,P301,P302,P303,P304\n",
-                                 ("missing column(s) ['ha_pos']",)),
-    "manifest: position outside 1-4": ("dev_02,7,3,P301,P302,P303,P304\n",
-                                       ("row 2 (session dev_02): field 'aria_pos' = '7' is not a seat 1-4",)),
-    "manifest: empty pid at a used seat": ("dev_02,1,3,P301,,P303,P304\n",
-                                           ("row 2 (session dev_02): field 'pos2' is empty",)),
+    "manifest: missing file": (None, ("sessions manifest data/metadata/sessions.dev.csv not found", "check data_root")),
+    "manifest: missing column": ("dev_02,1,P301,P302,P303,P304\n", ("missing column(s) ['ha_pos']",)),
+    "manifest: position outside 1-4": (
+        "dev_02,7,3,P301,P302,P303,P304\n",
+        ("row 2 (session dev_02): field 'aria_pos' = '7' is not a seat 1-4",),
+    ),
+    "manifest: empty pid at a used seat": (
+        "dev_02,1,3,P301,,P303,P304\n",
+        ("row 2 (session dev_02): field 'pos2' is empty",),
+    ),
     "manifest: duplicate session": (DEMO_ROW + DEMO_ROW, ("row 3 (session dev_02): duplicate session",)),
-    "manifest: session name with /": ("dev/02,1,3,P301,P302,P303,P304\n",
-                                      ("field 'session' 'dev/02' is not a valid name",)),
+    "manifest: session name with /": (
+        "dev/02,1,3,P301,P302,P303,P304\n",
+        ("field 'session' 'dev/02' is not a valid name",),
+    ),
     "manifest: session name with ..": ("..,1,3,P301,P302,P303,P304\n", ("field 'session' '..' is not a valid name",)),
     "manifest: pid with a space": ("dev_02,1,3,P301,P 302,P303,P304\n", ("field 'pos2' 'P 302' is not a valid name",)),
     "manifest: pid ../..": ("dev_02,1,3,P301,../..,P303,P304\n", ("field 'pos2' '../..' is not a valid name",)),
@@ -135,18 +139,28 @@ def test_manifest_errors(case, run, data, request):
 FOLDER_NAME_CASES = {
     # S2: breaks out of the JSON Snakemake's report embeds in <script>
     "config: data_root with </script> (report)": (
-        "data_root=data/</script><img src=x onerror=alert(1)>", ("data_root", "contains '<', '>'", "markup")),
+        "data_root=data/</script><img src=x onerror=alert(1)>",
+        ("data_root", "contains '<', '>'", "markup"),
+    ),
     # S1: a reStructuredText directive, were data_root pasted into the report's description
     "config: data_root with a newline and a directive (report)": (
-        "data_root=data\n\n.. include:: /etc/hostname\n", ("data_root", "contains '\\n'", "markup")),
+        "data_root=data\n\n.. include:: /etc/hostname\n",
+        ("data_root", "contains '\\n'", "markup"),
+    ),
     "config: work_dir with a quote (report)": (
-        "work_dir=work\" onmouseover=alert(1) x=\"", ("work_dir", "contains '\"'", "markup")),
+        'work_dir=work" onmouseover=alert(1) x="',
+        ("work_dir", "contains '\"'", "markup"),
+    ),
     # not markup, but the same early refusal: Snakemake would read {g} as a wildcard
     # (other braces, as in test_report_browser's `{{ 7*7 }}`, are plain characters to it)
     "config: work_dir with {g} (a wildcard to Snakemake)": (
-        "work_dir=work{g}", ("work_dir", "contains '{g}'", "wildcard")),
+        "work_dir=work{g}",
+        ("work_dir", "contains '{g}'", "wildcard"),
+    ),
     "config: submission_dir with {set,[a-z]+} (a wildcard to Snakemake)": (
-        "submission_dir=sub/{set,[a-z]+}", ("submission_dir", "contains '{set,[a-z]+}'", "wildcard")),
+        "submission_dir=sub/{set,[a-z]+}",
+        ("submission_dir", "contains '{set,[a-z]+}'", "wildcard"),
+    ),
 }
 
 
@@ -161,7 +175,7 @@ def test_folder_names_that_are_markup_or_wildcards_are_refused_before_anything_r
     assert {p.name for p in (run.workdir / "data").iterdir()} == {"aria", "ha", "metadata", "participant", "ref"}
 
 
-PLUGIN_V1 = '''
+PLUGIN_V1 = """
 from enhancement.systems.builtins import Passthrough
 from enhancement.registry import register_enhancement
 
@@ -169,7 +183,7 @@ from enhancement.registry import register_enhancement
 class Edited(Passthrough):
     def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
         return super().process_session(device_audio, device_fs, spkid_audio, spkid_fs, kwargs) * 0.5
-'''
+"""
 
 
 def test_editing_the_systems_code_reruns_its_enhance_jobs_only(finished, tmp_path, request):
@@ -185,10 +199,19 @@ def test_editing_the_systems_code_reruns_its_enhance_jobs_only(finished, tmp_pat
     assert finished.planned_jobs(*config, env=env) == {}
     (folder / "edited.py").write_text(PLUGIN_V1.replace("* 0.5", "* 0.25"))
     result = finished(*config, "--dry-run", env=env)
-    observe("plugin: its code edited after a run (re-runs its jobs)", request, output_of(result),
-            "Params have changed since last execution")
-    assert finished.planned_jobs(*config, env=env) == {"enhance": 1, "submission_file": 3,
-                                                      "validate_submission": 1, "validation_table": 1, "all": 1}
+    observe(
+        "plugin: its code edited after a run (re-runs its jobs)",
+        request,
+        output_of(result),
+        "Params have changed since last execution",
+    )
+    assert finished.planned_jobs(*config, env=env) == {
+        "enhance": 1,
+        "submission_file": 3,
+        "validate_submission": 1,
+        "validation_table": 1,
+        "all": 1,
+    }
     finished(*config, env=env)
     second = sf.read(finished.workdir / "work/enhanced/edited/dev/dev_02.ha.P301.wav", dtype="int16")[0]
     assert np.abs(second.astype(int) * 2 - first).max() <= 2 and np.abs(second).max() > 0
@@ -205,8 +228,12 @@ def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, req
     sf.write(raw, audio // 2, rate, subtype="PCM_16")
     os.utime(raw, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600_000_000_000))  # an hour older
     result = run(*config, "--dry-run")
-    observe("audio: recording replaced by an older file (cp -p; re-run)", request, output_of(result),
-            "Params have changed since last execution")
+    observe(
+        "audio: recording replaced by an older file (cp -p; re-run)",
+        request,
+        output_of(result),
+        "Params have changed since last execution",
+    )
     planned = run.planned_jobs(*config)
     assert planned["resample_device"] == 1 and planned["enhance"] == 1, planned
     run(*config)
@@ -218,8 +245,15 @@ def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, req
 
 # ---- code and inputs a job depends on (issue 20) -------------------------------
 
-WORKFLOW_PARTS = ("Snakefile", "config.yaml", "environment.yml", "rules", "workflow_scripts", "enhancement",
-                  "enhancement_plugins")
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "config.yaml",
+    "environment.yml",
+    "rules",
+    "workflow_scripts",
+    "enhancement",
+    "enhancement_plugins",
+)
 
 
 def edited_workflow(finished: Snakemake, tmp_path: Path) -> Snakemake:
@@ -244,7 +278,6 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-
 def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(finished, tmp_path, request):
     """Issue 20: STOI scaled in the package re-scores every file and re-makes the
     reports (and the listening pages, which import the evaluation package);
@@ -257,8 +290,12 @@ def test_changing_the_scoring_code_rescores_only_and_a_comment_changes_nothing(f
     assert copy.planned_jobs() == {}
     edit(perceptual, "extended=False))", "extended=False)) * 0.5")
     result = copy("--dry-run")
-    observe("code: the scoring code edited after a run (re-scores)", request, output_of(result),
-            "Params have changed since last execution")
+    observe(
+        "code: the scoring code edited after a run (re-scores)",
+        request,
+        output_of(result),
+        "Params have changed since last execution",
+    )
     planned = copy.planned_jobs()
     # listen reads segment lists through enhancement.evaluation, whose __init__ imports the metrics
     assert set(planned) == {"score", "evaluation_reports", "compare_systems", "listen", "all"}, planned
@@ -270,10 +307,17 @@ def test_changing_the_resampling_code_resamples_again(finished, tmp_path, reques
     """passthrough asks for 16 kHz: its inputs go through enhancement/data/audio.py's resampling."""
     copy = edited_workflow(finished, tmp_path)
     audio = copy.snakefile.parent / "enhancement/data/audio.py"
-    edit(audio, 'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")',
-         'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32", quality="MQ")')
-    observe("code: the resampling code edited after a run (resamples again)", request,
-            output_of(copy("--dry-run")), "Params have changed since last execution")
+    edit(
+        audio,
+        'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32")',
+        'soxr.ResampleStream(info.samplerate, rate, info.channels, dtype="float32", quality="MQ")',
+    )
+    observe(
+        "code: the resampling code edited after a run (resamples again)",
+        request,
+        output_of(copy("--dry-run")),
+        "Params have changed since last execution",
+    )
     planned = copy.planned_jobs()
     resampled = copy.workdir / "work/resampled/16000"
     assert planned["resample_device"] == len(list(resampled.glob("[ah]*/dev/*.wav"))), planned
@@ -283,16 +327,32 @@ def test_changing_the_resampling_code_resamples_again(finished, tmp_path, reques
 def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path, request):
     """enhancement/report/figures.py makes the report's tables and figures: scores stand."""
     copy = edited_workflow(finished, tmp_path)
-    edit(copy.snakefile.parent / "enhancement/report/figures.py", "# one precision per column: 3 decimals",
-         "# one precision per column (3 decimals")
+    edit(
+        copy.snakefile.parent / "enhancement/report/figures.py",
+        "# one precision per column: 3 decimals",
+        "# one precision per column (3 decimals",
+    )
     assert copy.planned_jobs() == {}
-    edit(copy.snakefile.parent / "enhancement/report/figures.py", "2 if (table[c].abs() >= 10).any() else 3",
-         "1 if (table[c].abs() >= 10).any() else 3")
-    observe("code: report-only code edited after a run (re-draws the report only)", request,
-            output_of(copy("--dry-run")), "Params have changed since last execution")
+    edit(
+        copy.snakefile.parent / "enhancement/report/figures.py",
+        "2 if (table[c].abs() >= 10).any() else 3",
+        "1 if (table[c].abs() >= 10).any() else 3",
+    )
+    observe(
+        "code: report-only code edited after a run (re-draws the report only)",
+        request,
+        output_of(copy("--dry-run")),
+        "Params have changed since last execution",
+    )
     planned = copy.planned_jobs()
-    assert set(planned) == {"validation_table", "evaluation_reports", "compare_systems", "spectrogram", "listen",
-                            "all"}, planned
+    assert set(planned) == {
+        "validation_table",
+        "evaluation_reports",
+        "compare_systems",
+        "spectrogram",
+        "listen",
+        "all",
+    }, planned
 
 
 def older_different_copy(path: Path, factor: float = 0.5) -> None:
@@ -310,8 +370,12 @@ def test_a_reference_replaced_by_an_older_file_is_scored_again(run, data, reques
     run(*config)
     older_different_copy(data / "ref/dev/dev_02.ha.P302.wav")
     result = run(*config, "--dry-run")
-    observe("evaluation: reference replaced by an older file (cp -p; re-scored)", request, output_of(result),
-            "Params have changed since last execution")
+    observe(
+        "evaluation: reference replaced by an older file (cp -p; re-scored)",
+        request,
+        output_of(result),
+        "Params have changed since last execution",
+    )
     planned = run.planned_jobs(*config)
     assert planned.get("score") == 1, planned  # dev_02.ha, the only ha session-device
     assert "enhance" not in planned and "resample_device" not in planned, planned
@@ -329,8 +393,12 @@ def test_a_submission_file_replaced_by_an_older_copy_is_validated_and_scored_aga
     assert finished.planned_jobs(*config) == {}
     older_different_copy(sub / "dev_02.ha.P301.wav")
     result = finished(*config, "--dry-run")
-    observe("submission_dir: a file replaced by an older copy (cp -p; validated and scored again)", request,
-            output_of(result), "Params have changed since last execution")
+    observe(
+        "submission_dir: a file replaced by an older copy (cp -p; validated and scored again)",
+        request,
+        output_of(result),
+        "Params have changed since last execution",
+    )
     planned = finished.planned_jobs(*config)
     # every score waits for the folder's validation, so all its files are scored again
     assert planned.get("validate_submission") == 1, planned
@@ -342,8 +410,15 @@ def test_tilde_in_data_root_and_work_dir_is_the_home_folder(run, data, tmp_path,
     home = tmp_path / "home"
     home.mkdir()
     shutil.move(data, home / "data")
-    result = run("--config", NO_SCORES, "report_spectrograms=0", "data_root=~/data", "work_dir=~/work",
-                 "devices=[ha]", env={"HOME": str(home)})
+    result = run(
+        "--config",
+        NO_SCORES,
+        "report_spectrograms=0",
+        "data_root=~/data",
+        "work_dir=~/work",
+        "devices=[ha]",
+        env={"HOME": str(home)},
+    )
     observe("config: ~ in data_root and work_dir (expanded)", request, output_of(result), "steps (100%) done")
     assert not (run.workdir / "~").exists()
     assert len(list((home / "work/enhanced/passthrough/dev").glob("*.wav"))) == 3
@@ -426,19 +501,32 @@ def test_other_sessions_complete_beside_broken_ones(audio_run):
 
 def test_unexpected_sample_rate_is_used_with_a_warning(audio_run, request):
     workdir, text, _ = audio_run
-    observe("audio: 44.1 kHz where 48 kHz is expected (warning)", request, text,
-            "data/aria/dev/rate44.aria.wav is at 44100 Hz, not the expected 48000 Hz")
+    observe(
+        "audio: 44.1 kHz where 48 kHz is expected (warning)",
+        request,
+        text,
+        "data/aria/dev/rate44.aria.wav is at 44100 Hz, not the expected 48000 Hz",
+    )
     frames = sf.info(workdir / "data/aria/dev/rate44.aria.wav").frames
     out = workdir / "work/enhanced/passthrough/dev/rate44.aria.P302.wav"
     assert sf.info(out).frames == round(frames * 16000 / 44100) == 1280000
 
 
-@pytest.mark.parametrize("case, victim, needles", [
-    ("audio: missing device WAV", "aria/dev/dev_02.aria.wav",
-     ("data/aria/dev/dev_02.aria.wav (recording of session dev_02, device aria)",)),
-    ("audio: missing enrolment WAV", "participant/dev/P302.wav",
-     ("data/participant/dev/P302.wav (enrolment of pid P302, a partner in session dev_02)",)),
-])
+@pytest.mark.parametrize(
+    "case, victim, needles",
+    [
+        (
+            "audio: missing device WAV",
+            "aria/dev/dev_02.aria.wav",
+            ("data/aria/dev/dev_02.aria.wav (recording of session dev_02, device aria)",),
+        ),
+        (
+            "audio: missing enrolment WAV",
+            "participant/dev/P302.wav",
+            ("data/participant/dev/P302.wav (enrolment of pid P302, a partner in session dev_02)",),
+        ),
+    ],
+)
 def test_missing_inputs_are_listed_before_anything_runs(case, victim, needles, run, data, request):
     (data / victim).unlink()
     result = run("--config", NO_SCORES, "data_root=data", check=False)
@@ -450,7 +538,7 @@ def test_missing_inputs_are_listed_before_anything_runs(case, victim, needles, r
 
 # ---- plugins ----------------------------------------------------------------
 
-FAULTY = '''
+FAULTY = """
 import os
 import signal
 import sys
@@ -502,7 +590,7 @@ class Faulty:
                 time.sleep(1.5)
                 os.kill(os.getpid(), signal.SIGKILL)
         return x
-'''
+"""
 
 
 def plugin_folder(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -520,24 +608,48 @@ def faulty_args(folder: Path, mode: str, extra: str = "") -> Path:
 
 
 OUTPUT_CASES = {
-    "plugin: returns NaN": ("nan", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha, pid P301",)),
+    "plugin: returns NaN": (
+        "nan",
+        ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha, pid P301",),
+    ),
     "plugin: returns Inf": ("inf", ("faulty returned 1 NaN/Inf samples for dataset dev, session dev_02, device ha",)),
-    "plugin: returns 2-D multichannel": ("2d", ("faulty returned shape (2, 1280000) for dataset dev, session dev_02, device ha",
-                                                 "expected one channel")),
-    "plugin: output much shorter": ("short", ("faulty returned 640000 samples for dataset dev, session dev_02, device ha",
-                                              "expected 1280000")),
+    "plugin: returns 2-D multichannel": (
+        "2d",
+        ("faulty returned shape (2, 1280000) for dataset dev, session dev_02, device ha", "expected one channel"),
+    ),
+    "plugin: output much shorter": (
+        "short",
+        ("faulty returned 640000 samples for dataset dev, session dev_02, device ha", "expected 1280000"),
+    ),
     "plugin: output much longer": ("long", ("faulty returned 2560000 samples", "expected 1280000")),
-    "plugin: returns int16 samples": ("int16", ("faulty returned integer samples (int16) for dataset dev, "
-                                                "session dev_02, device ha, pid P301",)),
-    "plugin: returns a meta tensor": ("meta", ("faulty returned a 'meta' tensor (shape only, no data) for "
-                                               "dataset dev, session dev_02, device ha, pid P301",)),
-    "plugin: calls sys.exit(0)": ("exit", ("faulty.process_session failed for dataset dev, session dev_02, "
-                                           "device ha, pid P302: it called sys.exit(0)",)),
-    "plugin: calls os._exit(0)": ("os_exit", ("faulty on dataset dev, session dev_02, device ha: the process exited "
-                                              "(exit code 0) while in faulty.process_session for", "pid P302")),
-    "plugin: killed by SIGKILL (out of memory)": ("oom", ("killed by SIGKILL while in faulty.process_session for "
-                                                          "dataset dev, session dev_02, device ha, pid P302",
-                                                          "probably for lack of memory", "mem_mb")),
+    "plugin: returns int16 samples": (
+        "int16",
+        ("faulty returned integer samples (int16) for dataset dev, session dev_02, device ha, pid P301",),
+    ),
+    "plugin: returns a meta tensor": (
+        "meta",
+        ("faulty returned a 'meta' tensor (shape only, no data) for dataset dev, session dev_02, device ha, pid P301",),
+    ),
+    "plugin: calls sys.exit(0)": (
+        "exit",
+        ("faulty.process_session failed for dataset dev, session dev_02, device ha, pid P302: it called sys.exit(0)",),
+    ),
+    "plugin: calls os._exit(0)": (
+        "os_exit",
+        (
+            "faulty on dataset dev, session dev_02, device ha: the process exited "
+            "(exit code 0) while in faulty.process_session for",
+            "pid P302",
+        ),
+    ),
+    "plugin: killed by SIGKILL (out of memory)": (
+        "oom",
+        (
+            "killed by SIGKILL while in faulty.process_session for dataset dev, session dev_02, device ha, pid P302",
+            "probably for lack of memory",
+            "mem_mb",
+        ),
+    ),
 }
 
 
@@ -545,12 +657,20 @@ OUTPUT_CASES = {
 def test_bad_plugin_outputs(case, finished, tmp_path, request):
     mode, needles = OUTPUT_CASES[case]
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
-    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, mode)}",
-                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    result = finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={faulty_args(folder, mode)}",
+        "devices=[ha]",
+        env={"ECHIPLUGINS": str(folder)},
+        check=False,
+    )
     assert result.returncode != 0
     observe(case, request, output_of(result), *needles)
     assert not (finished.workdir / "work/enhanced/faulty").exists() or not list(
-        (finished.workdir / "work/enhanced/faulty").rglob("*.wav"))
+        (finished.workdir / "work/enhanced/faulty").rglob("*.wav")
+    )
     assert_final_outputs_sound(finished.workdir)
 
 
@@ -558,20 +678,37 @@ def test_a_hanging_plugin_is_stopped_at_its_time_limit(finished, tmp_path, reque
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     args = faulty_args(folder, "hang", "time_limit: 0.1\n")  # minutes
     started = time.monotonic()
-    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={args}",
-                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    result = finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={args}",
+        "devices=[ha]",
+        env={"ECHIPLUGINS": str(folder)},
+        check=False,
+    )
     assert result.returncode != 0 and time.monotonic() - started < 120
-    observe("plugin: never returns (time_limit in its args yaml)", request, output_of(result),
-            "faulty on dataset dev, session dev_02, device ha: no result after", "(time_limit 0.1 minutes) while in "
-            "faulty.process_session for dataset dev, session dev_02, device ha, pid P302")
+    observe(
+        "plugin: never returns (time_limit in its args yaml)",
+        request,
+        output_of(result),
+        "faulty on dataset dev, session dev_02, device ha: no result after",
+        "(time_limit 0.1 minutes) while in faulty.process_session for dataset dev, session dev_02, device ha, pid P302",
+    )
     assert_final_outputs_sound(finished.workdir)
 
 
 def test_a_plugin_changing_the_device_audio_in_place_does_not_reach_the_next_partner(finished, tmp_path):
     """P5: each partner's call sees the audio as read."""
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
-    finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'inplace')}",
-             "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={faulty_args(folder, 'inplace')}",
+        "devices=[ha]",
+        env={"ECHIPLUGINS": str(folder)},
+    )
     for pid in ("P301", "P302", "P304"):
         ours = sf.read(finished.workdir / f"work/enhanced/faulty/dev/dev_02.ha.{pid}.wav", dtype="int16")[0]
         reference = sf.read(finished.workdir / f"work/enhanced/passthrough/dev/dev_02.ha.{pid}.wav", dtype="int16")[0]
@@ -580,29 +717,57 @@ def test_a_plugin_changing_the_device_audio_in_place_does_not_reach_the_next_par
 
 def test_raising_plugin_names_the_target_and_others_complete(finished, tmp_path, request):
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
-    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'raise')}",
-                      "--keep-going", env={"ECHIPLUGINS": str(folder)}, check=False)
+    result = finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={faulty_args(folder, 'raise')}",
+        "--keep-going",
+        env={"ECHIPLUGINS": str(folder)},
+        check=False,
+    )
     assert result.returncode != 0
-    observe("plugin: process_session raises", request, output_of(result),
-            "faulty.process_session failed for dataset dev, session dev_02, device ha, pid P302: "
-            "ValueError: model exploded")
+    observe(
+        "plugin: process_session raises",
+        request,
+        output_of(result),
+        "faulty.process_session failed for dataset dev, session dev_02, device ha, pid P302: "
+        "ValueError: model exploded",
+    )
     log = (finished.workdir / "work/logs/enhance/faulty/dev/dev_02.ha.log").read_text()
     assert "Traceback" in log and 'raise ValueError("model exploded")' in log
     out = finished.workdir / "work/enhanced/faulty/dev"
     assert sorted(p.name for p in out.glob("*.wav")) == [
-        "dev_02.aria.P302.wav", "dev_02.aria.P303.wav", "dev_02.aria.P304.wav",
-        "dev_03.aria.P305.wav", "dev_03.aria.P307.wav", "dev_03.aria.P308.wav"]
+        "dev_02.aria.P302.wav",
+        "dev_02.aria.P303.wav",
+        "dev_02.aria.P304.wav",
+        "dev_03.aria.P305.wav",
+        "dev_03.aria.P307.wav",
+        "dev_03.aria.P308.wav",
+    ]
     assert_final_outputs_sound(finished.workdir)
 
 
-@pytest.mark.parametrize("case, mode, needles", [
-    ("plugin: values beyond [-1, 1] (clipped, warning)", "loud",
-     ("dataset dev, session dev_02, device ha, pid P301: faulty returned", "samples beyond [-1, 1]; clipped")),
-])
+@pytest.mark.parametrize(
+    "case, mode, needles",
+    [
+        (
+            "plugin: values beyond [-1, 1] (clipped, warning)",
+            "loud",
+            ("dataset dev, session dev_02, device ha, pid P301: faulty returned", "samples beyond [-1, 1]; clipped"),
+        ),
+    ],
+)
 def test_loud_output_is_clipped_with_a_count(case, mode, needles, finished, tmp_path, request):
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
-    result = finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, mode)}",
-                      "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    result = finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={faulty_args(folder, mode)}",
+        "devices=[ha]",
+        env={"ECHIPLUGINS": str(folder)},
+    )
     line = observe(case, request, output_of(result), *needles)
     count = int(re.search(r"returned (\d+) samples beyond", line)[1])
     out, _ = sf.read(finished.workdir / "work/enhanced/faulty/dev/dev_02.ha.P301.wav", dtype="float32")
@@ -613,8 +778,14 @@ def test_loud_output_is_clipped_with_a_count(case, mode, needles, finished, tmp_
 
 def test_numpy_output_is_accepted(finished, tmp_path):
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
-    finished("--config", NO_SCORES, "enhancement_name=faulty", f"enhance_args={faulty_args(folder, 'numpy')}",
-             "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    finished(
+        "--config",
+        NO_SCORES,
+        "enhancement_name=faulty",
+        f"enhance_args={faulty_args(folder, 'numpy')}",
+        "devices=[ha]",
+        env={"ECHIPLUGINS": str(folder)},
+    )
     ours = sf.read(finished.workdir / "work/enhanced/faulty/dev/dev_02.ha.P301.wav", dtype="int16")[0]
     reference = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_02.ha.P301.wav", dtype="int16")[0]
     assert np.array_equal(ours, reference)
@@ -625,33 +796,46 @@ OK_ARGS = "name: faulty\nargs: {mode: fine}\n"
 
 PLUGIN_CASES = {
     "plugin: unknown name": (
-        {}, ["enhancement_name=nosuch", "enhance_args=passthrough"],
-        ("unknown enhancement_name 'nosuch'. Registered systems",)),
-    "plugin: plugin folder missing": (
-        None, ["enhancement_name=faulty"], ("ECHIPLUGINS names", "not a folder")),
+        {},
+        ["enhancement_name=nosuch", "enhance_args=passthrough"],
+        ("unknown enhancement_name 'nosuch'. Registered systems",),
+    ),
+    "plugin: plugin folder missing": (None, ["enhancement_name=faulty"], ("ECHIPLUGINS names", "not a folder")),
     "plugin: syntax error": (
         {"faulty.py": FAULTY, "faulty.yaml": OK_ARGS, "broken.py": "def oops(:\n    pass\n"},
         ["enhancement_name=faulty"],
-        ("plugins/broken.py failed to import at", "plugins/broken.py:1: SyntaxError")),
+        ("plugins/broken.py failed to import at", "plugins/broken.py:1: SyntaxError"),
+    ),
     "plugin: import error": (
         {"faulty.py": FAULTY, "faulty.yaml": OK_ARGS, "needs.py": "import os\nimport not_installed_anywhere\n"},
         ["enhancement_name=faulty"],
-        ("plugins/needs.py failed to import at", "needs.py:2: ModuleNotFoundError")),
+        ("plugins/needs.py failed to import at", "needs.py:2: ModuleNotFoundError"),
+    ),
     "plugin: two plugins register one name": (
-        {"a.py": GOOD.format(name="twin"), "b.py": GOOD.format(name="twin")}, ["enhancement_name=twin",
-                                                                               "enhance_args=passthrough"],
-        ("enhancement name 'twin' is registered twice", "plugins/a.py", "plugins/b.py")),
+        {"a.py": GOOD.format(name="twin"), "b.py": GOOD.format(name="twin")},
+        ["enhancement_name=twin", "enhance_args=passthrough"],
+        ("enhancement name 'twin' is registered twice", "plugins/a.py", "plugins/b.py"),
+    ),
     "plugin: args yaml missing": (
-        {"faulty.py": FAULTY}, ["enhancement_name=faulty"], ("no args yaml for enhance_args='faulty'",)),
+        {"faulty.py": FAULTY},
+        ["enhancement_name=faulty"],
+        ("no args yaml for enhance_args='faulty'",),
+    ),
     "plugin: args yaml unparsable": (
-        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {mode: [\n"}, ["enhancement_name=faulty"],
-        ("plugins/faulty.yaml is not valid YAML",)),
+        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {mode: [\n"},
+        ["enhancement_name=faulty"],
+        ("plugins/faulty.yaml is not valid YAML",),
+    ),
     "plugin: args yaml missing an arg": (
-        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {}\n"}, ["enhancement_name=faulty"],
-        ("plugins/faulty.yaml does not fit Faulty.__init__: missing arg(s) ['mode']",)),
+        {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {}\n"},
+        ["enhancement_name=faulty"],
+        ("plugins/faulty.yaml does not fit Faulty.__init__: missing arg(s) ['mode']",),
+    ),
     "plugin: args yaml with an unknown arg": (
         {"faulty.py": FAULTY, "faulty.yaml": "name: faulty\nargs: {mode: x, gain: 2}\n"},
-        ["enhancement_name=faulty"], ("plugins/faulty.yaml does not fit Faulty.__init__: unknown arg(s) ['gain']",)),
+        ["enhancement_name=faulty"],
+        ("plugins/faulty.yaml does not fit Faulty.__init__: unknown arg(s) ['gain']",),
+    ),
 }
 
 
@@ -705,10 +889,26 @@ def stall(tmp_path, workdir):
 
 
 def start_background(workdir: Path, env: dict, *args: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-               "--directory", str(workdir), "--cores", "2", *args]
-    return subprocess.Popen(command, env={**os.environ, **env}, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
+    return subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_for(path: Path, proc: subprocess.Popen, seconds: float = 120) -> None:
@@ -755,8 +955,12 @@ def test_sigterm_to_snakemake_ends_a_hanging_job(workdir, stall, request):
     proc.send_signal(signal.SIGTERM)
     output = proc.communicate(timeout=90)[0]
     assert proc.returncode != 0
-    observe("run: kill (SIGTERM) of Snakemake while a system hangs", request, output,
-            "stall on dataset dev, session dev_02, device aria: stopped by SIGTERM")
+    observe(
+        "run: kill (SIGTERM) of Snakemake while a system hangs",
+        request,
+        output,
+        "stall on dataset dev, session dev_02, device aria: stopped by SIGTERM",
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # the system's process goes, if not at once under load
         try:
@@ -797,13 +1001,19 @@ def test_a_second_snakemake_on_the_same_work_dir_is_locked_out_wherever_it_start
     try:
         wait_for(flag.with_suffix(".hanging"), proc)
         here = Snakemake(workdir)(*second, env=env, check=False)
-        there = Snakemake(elsewhere)(*second, f"data_root={workdir / 'demo_data'}", f"work_dir={workdir / 'work'}",
-                                     env=env, check=False)
+        there = Snakemake(elsewhere)(
+            *second, f"data_root={workdir / 'demo_data'}", f"work_dir={workdir / 'work'}", env=env, check=False
+        )
         assert here.returncode != 0 and there.returncode != 0
-        observe("concurrency: second snakemake on the same work_dir", request, output_of(here),
-                "Directory cannot be locked")
-        observe("concurrency: second snakemake on the same work_dir, started in another folder", request,
-                output_of(there), "Directory cannot be locked")
+        observe(
+            "concurrency: second snakemake on the same work_dir", request, output_of(here), "Directory cannot be locked"
+        )
+        observe(
+            "concurrency: second snakemake on the same work_dir, started in another folder",
+            request,
+            output_of(there),
+            "Directory cannot be locked",
+        )
         assert f"the following directory:\n{workdir / 'work'}\n" in output_of(there)
         locks = elsewhere / ".snakemake" / "locks"
         assert not locks.exists() or not any(locks.iterdir())
@@ -824,8 +1034,13 @@ def test_unwritable_work_dir_is_named(workdir, request):
     (workdir / "blocked").write_text("a file where a folder should be\n")
     result = Snakemake(workdir)("--config", NO_SCORES, "work_dir=blocked/work", check=False)
     assert result.returncode != 0
-    observe("disk: output folder not writable", request, output_of(result),
-            "work_dir blocked/work is not a writable folder", "set work_dir")
+    observe(
+        "disk: output folder not writable",
+        request,
+        output_of(result),
+        "work_dir blocked/work is not a writable folder",
+        "set work_dir",
+    )
 
 
 # ---- round 2 (issue 14), package-level cases: manifest, audio, disk, args yaml, submission ----
@@ -836,26 +1051,33 @@ MANIFEST_CASES_2 = {
     # case: (manifest bytes, needles of the line stating the problem)
     "manifest: misspelt column (the header found is named)": (
         (HEADER.replace("aria_pos", "aria pos") + DEMO_ROW).encode(),
-        ("missing column(s) ['aria_pos'] in the header found, ['session', 'aria pos'",)),
+        ("missing column(s) ['aria_pos'] in the header found, ['session', 'aria pos'",),
+    ),
     "manifest: a byte that is not UTF-8": (
         (HEADER + DEMO_ROW.replace("dev_02", "dev_03")).encode() + LATIN1_ROW.encode("latin-1"),
-        ("sessions.dev.csv, line 3: byte b'\\xe9' is not UTF-8 text",)),
+        ("sessions.dev.csv, line 3: byte b'\\xe9' is not UTF-8 text",),
+    ),
     "manifest: header only": (HEADER.encode(), ("sessions.dev.csv lists no sessions (it has only its header)",)),
     "manifest: duplicate column": (
         (HEADER.strip() + ",pos2\n" + DEMO_ROW.strip() + ",P309\n").encode(),
-        ("sessions.dev.csv: column(s) ['pos2'] appear more than once in the header",)),
+        ("sessions.dev.csv: column(s) ['pos2'] appear more than once in the header",),
+    ),
     "manifest: row with an extra field": (
         (HEADER + DEMO_ROW.strip() + ",P309\n").encode(),
-        ("sessions.dev.csv, row 2: 8 fields where the header has 7",)),
+        ("sessions.dev.csv, row 2: 8 fields where the header has 7",),
+    ),
     "manifest: wearer's pid also at a partner's seat": (
         (HEADER + "dev_02,1,3,P301,P301,P303,P304\n").encode(),
-        ("row 2 (session dev_02): field 'pos2' = 'P301' is also at seat 1 (field 'pos1', the aria wearer)",)),
+        ("row 2 (session dev_02): field 'pos2' = 'P301' is also at seat 1 (field 'pos1', the aria wearer)",),
+    ),
     "manifest: one pid at two partner seats": (
         (HEADER + "dev_02,1,3,P301,P302,P302,P304\n").encode(),
-        ("row 2 (session dev_02): field 'pos3' = 'P302' is also at seat 2 (field 'pos2')",)),
+        ("row 2 (session dev_02): field 'pos3' = 'P302' is also at seat 2 (field 'pos2')",),
+    ),
     "manifest: aria_pos == ha_pos": (
         (HEADER + "dev_02,1,1,P301,P302,P303,P304\n").encode(),
-        ("row 2 (session dev_02): field 'ha_pos' = '1' is also aria_pos",)),
+        ("row 2 (session dev_02): field 'ha_pos' = '1' is also aria_pos",),
+    ),
 }
 
 
@@ -876,8 +1098,12 @@ def test_manifest_with_byte_order_mark_and_spaced_header_is_read(run, data, requ
     header, _, body = manifest.read_text().partition("\n")
     manifest.write_bytes(("\ufeff" + header.replace(",", ", ") + "\n" + body).encode())
     result = run("--config", NO_SCORES, "data_root=data")
-    observe("manifest: UTF-8 byte-order mark, spaces after the commas of the header (accepted)", request,
-            output_of(result), "steps (100%) done")
+    observe(
+        "manifest: UTF-8 byte-order mark, spaces after the commas of the header (accepted)",
+        request,
+        output_of(result),
+        "steps (100%) done",
+    )
     folder = run.workdir / "work/enhanced/passthrough/dev"
     assert len(list(folder.glob("*.wav"))) == 9 and (folder / "validation.csv").is_file()
 
@@ -924,21 +1150,28 @@ def audio_run_2(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
     (data / "aria/dev/flac_cut.aria.wav").write_bytes(flac.read_bytes()[: flac.stat().st_size * 2 // 3])
     audio[200_000, 3] = np.nan
     sf.write(data / "aria/dev/nan.aria.wav", audio, 48000, subtype="FLOAT")
-    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "devices=[aria]", "--keep-going",
-                                check=False)
+    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "devices=[aria]", "--keep-going", check=False)
     return workdir, output_of(result), result.returncode
 
 
 AUDIO_CASES_2 = {
     "audio: WAV whose header leaves the length unknown (0xFFFFFFFF)": (
-        "unknown_size", ("data/aria/dev/unknown_size.aria.wav: its header does not say how long the audio is",)),
+        "unknown_size",
+        ("data/aria/dev/unknown_size.aria.wav: its header does not say how long the audio is",),
+    ),
     "audio: truncated RF64": ("rf64_cut", ("data/aria/dev/rf64_cut.aria.wav is truncated: its header declares",)),
     "audio: truncated FLAC saved as .wav": (
-        "flac_cut", ("data/aria/dev/flac_cut.aria.wav could not be read after frame", "damaged or truncated")),
+        "flac_cut",
+        ("data/aria/dev/flac_cut.aria.wav could not be read after frame", "damaged or truncated"),
+    ),
     "audio: NaN in a float recording (resampled)": (
-        "nan", ("data/aria/dev/nan.aria.wav holds NaN or Inf samples (the first at frame 200000, 4.167 s in)",)),
+        "nan",
+        ("data/aria/dev/nan.aria.wav holds NaN or Inf samples (the first at frame 200000, 4.167 s in)",),
+    ),
     "audio: one-frame enrolment": (
-        "short_enrol", ("data/participant/dev/P399.wav is only 0.000 s long (1 frame(s) at 48000 Hz)",)),
+        "short_enrol",
+        ("data/participant/dev/P399.wav is only 0.000 s long (1 frame(s) at 48000 Hz)",),
+    ),
 }
 
 
@@ -969,8 +1202,12 @@ def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, reques
     args.write_text("name: passthrough\nargs: {}\nsample_rate: 48000\n")
     result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", f"enhance_args={args}", check=False)
     assert result.returncode != 0
-    observe("audio: Inf in a float recording read at 48 kHz", request, output_of(result),
-            "data/aria/dev/dev_02.aria.wav holds NaN or Inf samples (the first at frame 100")
+    observe(
+        "audio: Inf in a float recording read at 48 kHz",
+        request,
+        output_of(result),
+        "data/aria/dev/dev_02.aria.wav holds NaN or Inf samples (the first at frame 100",
+    )
     assert not list((run.workdir / "work/enhanced").rglob("dev_02.aria.*.wav"))
 
 
@@ -980,19 +1217,37 @@ def test_full_disk_says_no_space_left_and_names_the_file(run, data, request):
     small = run.workdir / "small"
     small.mkdir()
     target = "small/work/resampled/16000/participant/dev/P302.wav"
-    snakemake = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory",
-                 str(run.workdir), "--cores", "2", target, "--config", NO_SCORES, "data_root=data",
-                 "work_dir=small/work"]
+    snakemake = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(run.workdir),
+        "--cores",
+        "2",
+        target,
+        "--config",
+        NO_SCORES,
+        "data_root=data",
+        "work_dir=small/work",
+    ]
     script = f"mount -t tmpfs -o size=64k tmpfs {small} && exec {' '.join(snakemake)}"
     private = ["unshare", "--user", "--map-root-user", "--mount"]
     if subprocess.run([*private, "true"], check=False).returncode != 0 and os.geteuid() == 0:
         private = ["unshare", "--mount"]  # user namespaces off: root can still mount privately
-    result = subprocess.run([*private, "sh", "-c", script], capture_output=True, text=True, cwd=run.workdir,
-                            check=False)
+    result = subprocess.run(
+        [*private, "sh", "-c", script], capture_output=True, text=True, cwd=run.workdir, check=False
+    )
     assert result.returncode != 0
     # job messages name files as the job sees them: from work_dir
-    observe("disk: full while writing", request, output_of(result),
-            "cannot write resampled/16000/participant/dev/P302.wav: No space left on device")
+    observe(
+        "disk: full while writing",
+        request,
+        output_of(result),
+        "cannot write resampled/16000/participant/dev/P302.wav: No space left on device",
+    )
     assert not list(small.iterdir())  # the tmpfs is gone with its namespace
 
 
@@ -1002,13 +1257,16 @@ ARGS_CASES = {
         "name: passthrough\nargs:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
         + "".join(f"  {c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
         + "sample_rate: *i\n",
-        ("passthrough_args.yaml: its aliases (*name) expand it to", "more than the 100000 allowed")),
+        ("passthrough_args.yaml: its aliases (*name) expand it to", "more than the 100000 allowed"),
+    ),
     "args yaml: mem_mb: lots": (
         "name: passthrough\nargs: {}\nresources: {mem_mb: lots}\n",
-        ("passthrough_args.yaml: resources.mem_mb must be a whole number >= 1 (MB), got 'lots'",)),
+        ("passthrough_args.yaml: resources.mem_mb must be a whole number >= 1 (MB), got 'lots'",),
+    ),
     "args yaml: sample_rate 16": (
         "name: passthrough\nargs: {}\nsample_rate: 16\n",
-        ("passthrough_args.yaml: 'sample_rate' must be a whole number of Hz from 8000 to 192000",)),
+        ("passthrough_args.yaml: 'sample_rate' must be a whole number of Hz from 8000 to 192000",),
+    ),
 }
 
 
@@ -1030,8 +1288,12 @@ def test_system_name_that_is_not_a_plain_folder_name_is_refused(name, run, data,
     result = run("--config", NO_SCORES, "data_root=data", f"enhancement_name={name}", check=False)
     assert result.returncode != 0
     assert f"'{name}' does not match" in output_of(result)
-    observe(f"config: enhancement_name={name}", request, output_of(result),
-            "Failed validating 'pattern' in schema['properties']['enhancement_name']")
+    observe(
+        f"config: enhancement_name={name}",
+        request,
+        output_of(result),
+        "Failed validating 'pattern' in schema['properties']['enhancement_name']",
+    )
     assert not (run.workdir / "work" / "enhanced").exists()
 
 
@@ -1044,8 +1306,12 @@ def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, da
     result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", check=False)
     assert result.returncode != 0
     folder = run.workdir / "work/enhanced/passthrough/dev"
-    observe("submission: a .wav that is no longer a target", request, output_of(result),
-            "1 .wav file(s) in enhanced/passthrough/dev are not targets of the manifest")
+    observe(
+        "submission: a .wav that is no longer a target",
+        request,
+        output_of(result),
+        "1 .wav file(s) in enhanced/passthrough/dev are not targets of the manifest",
+    )
     assert "enhanced/passthrough/dev/dev_02.aria.P304.wav" in output_of(result)
     assert (folder / "dev_02.aria.P304.wav").is_file() and (folder / "dev_02.aria.P309.wav").is_file()
     assert not (folder / "validation.csv").exists()
@@ -1054,8 +1320,11 @@ def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, da
 def file_states(folder: Path) -> dict[str, tuple[int, int, int]]:
     """Every file under ``folder``: (size, mtime_ns, inode), to see that a dry run touches nothing
     (Snakemake's own bookkeeping in work_dir/.snakemake aside: its caches are not outputs)."""
-    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
-            for p in sorted(folder.rglob("*")) if p.is_file() and ".snakemake" not in p.relative_to(folder).parts}
+    return {
+        str(p): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".snakemake" not in p.relative_to(folder).parts
+    }
 
 
 SUBMITTED = "work/enhanced/passthrough/dev/dev_02.aria.P302.wav"
@@ -1079,12 +1348,20 @@ def test_a_submission_file_edited_in_place_is_refused_until_deleted(finished, re
     before = file_states(work / "work")
     result = finished("--config", NO_SCORES, "--dry-run", check=False)
     assert result.returncode != 0 and file_states(work / "work") == before
-    observe("submission: a submission file edited in place (the system's output with it)", request,
-            output_of(result), SUBMITTED, "now 2560044 bytes")
-    assert "1 submission file(s) of system passthrough changed after the workflow made and validated them" in \
-        output_of(result)
-    assert "Delete each file named (and, if you edited it in place, its enhance output under work/partners/)" in \
-        output_of(result)
+    observe(
+        "submission: a submission file edited in place (the system's output with it)",
+        request,
+        output_of(result),
+        SUBMITTED,
+        "now 2560044 bytes",
+    )
+    assert "1 submission file(s) of system passthrough changed after the workflow made and validated them" in output_of(
+        result
+    )
+    assert (
+        "Delete each file named (and, if you edited it in place, its enhance output under work/partners/)"
+        in output_of(result)
+    )
     submitted.unlink()
     output.unlink()
     finished("--config", NO_SCORES)
@@ -1107,8 +1384,13 @@ def test_a_submission_file_replaced_by_an_older_dated_file_is_refused_until_dele
     before = file_states(work / "work")
     result = finished("--config", NO_SCORES, "--dry-run", check=False)
     assert result.returncode != 0 and file_states(work / "work") == before
-    observe("submission: a submission file replaced by an older-dated file (cp -p)", request,
-            output_of(result), SUBMITTED, "now 192080 bytes")
+    observe(
+        "submission: a submission file replaced by an older-dated file (cp -p)",
+        request,
+        output_of(result),
+        SUBMITTED,
+        "now 192080 bytes",
+    )
     submitted.unlink()
     finished("--config", NO_SCORES)
     assert submitted.read_bytes() == original and output.read_bytes() == original
@@ -1121,7 +1403,9 @@ def test_the_workflows_own_remake_of_a_submission_file_is_no_edit(finished):
     work = finished.workdir
     (work / SUBMITTED).unlink()
     finished(SUBMITTED, "--config", NO_SCORES)
-    assert (work / SUBMITTED).stat().st_mtime_ns > (work / "work/enhanced/passthrough/dev/validation.csv").stat().st_mtime_ns
+    assert (work / SUBMITTED).stat().st_mtime_ns > (
+        work / "work/enhanced/passthrough/dev/validation.csv"
+    ).stat().st_mtime_ns
     planned = finished.planned_jobs("--config", NO_SCORES)  # a refusal would fail here
     assert planned["validate_submission"] == 1 and "submission_file" not in planned and "enhance" not in planned
     finished("--config", NO_SCORES)

@@ -52,7 +52,11 @@ def stat_close(key: str, stat: str, ours: float, gold: float, gstats: dict) -> b
     """
     if stat == "count":
         return ours == gold
-    if stat not in ("std", "std_err") or gstats["count"] < 2 or not all(map(math.isfinite, (ours, gold, gstats["min"], gstats["max"]))):
+    if (
+        stat not in ("std", "std_err")
+        or gstats["count"] < 2
+        or not all(map(math.isfinite, (ours, gold, gstats["min"], gstats["max"])))
+    ):
         return close(key, ours, gold)
     n = gstats["count"]
     t = max(_value_tolerance(key, gstats["min"]), _value_tolerance(key, gstats["max"]))
@@ -70,10 +74,23 @@ def run_evaluation(tmp_path_factory) -> tuple[Path, str]:
 
     workdir = tmp_path_factory.mktemp("run_evaluation")
     result = subprocess.run(
-        [sys.executable, str(REPO / "run_evaluation.py"), f"data_root={FIXTURE}",
-         f"paths.enhancement_output_dir={FIXTURE / 'submission'}", "shared.exp_name=fixture",
-         "evaluation_earliest_start_s=0", "--", "--directory", str(workdir), "--cores", "2"],
-        capture_output=True, text=True, cwd=workdir)
+        [
+            sys.executable,
+            str(REPO / "run_evaluation.py"),
+            f"data_root={FIXTURE}",
+            f"paths.enhancement_output_dir={FIXTURE / 'submission'}",
+            "shared.exp_name=fixture",
+            "evaluation_earliest_start_s=0",
+            "--",
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir / "work/evaluation/fixture/dev", result.stdout + result.stderr
 
@@ -108,8 +125,12 @@ def test_the_inputs_are_those_the_golden_files_belong_to():
     import hashlib
 
     recorded = json.loads((FIXTURE / "fixture.json").read_text())["sha256"]
-    inputs = sorted(str(p.relative_to(FIXTURE)) for part in ("metadata", "ref", "submission")
-                    for p in (FIXTURE / part).rglob("*") if p.is_file())
+    inputs = sorted(
+        str(p.relative_to(FIXTURE))
+        for part in ("metadata", "ref", "submission")
+        for p in (FIXTURE / part).rglob("*")
+        if p.is_file()
+    )
     assert inputs == sorted(recorded)
     changed = [name for name in inputs if hashlib.sha256((FIXTURE / name).read_bytes()).hexdigest() != recorded[name]]
     assert not changed, changed
@@ -166,8 +187,11 @@ def test_same_skipped_segments(reports, golden):
     ours = set()
     for path in reports[golden].glob("segments.dev.*.csv"):
         with open(path, newline="") as f:
-            ours |= {(r["segment_type"], r["device"], r["key"], r["reason"])
-                     for r in csv.DictReader(f) if r["status"] == "skipped"}
+            ours |= {
+                (r["segment_type"], r["device"], r["key"], r["reason"])
+                for r in csv.DictReader(f)
+                if r["status"] == "skipped"
+            }
     assert ours == gold
 
 
@@ -175,8 +199,7 @@ def test_summary_counts_and_not_computed(reports):
     summary = json.loads((reports["golden"] / "summary.dev.json").read_text())
     level = summary["levels"]["aria.individual._._"]
     assert level["kept"] == 21
-    assert level["skipped"] == {"past_end": 1, "before_30s": 11, "too_short": 1,
-                                "constant_ref": 0, "metric_failed": 1}
+    assert level["skipped"] == {"past_end": 1, "before_30s": 11, "too_short": 1, "constant_ref": 0, "metric_failed": 1}
     assert summary["levels"]["ha.individual.dev_21.P204"]["skipped"]["constant_ref"] == 1
     assert "utmos" in summary["not_computed"]
     assert summary["metric_keys"] == metric_keys(resolve_metrics("full"))

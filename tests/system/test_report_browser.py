@@ -55,12 +55,18 @@ pytestmark = pytest.mark.slow
 REPORT_TITLE = "Snakemake Report"
 TEMPLATE = "{{ 7*7 }}"
 # What the report's own scripts log (Vega, its caption rendering, Tailwind); any other console message fails.
-REPORT_CONSOLE = ("The input spec uses Vega-Lite v3", "WARN Log scale domain includes zero",
-                  '<div class="document">', "cdn.tailwindcss.com should not be used in production")
+REPORT_CONSOLE = (
+    "The input spec uses Vega-Lite v3",
+    "WARN Log scale domain includes zero",
+    '<div class="document">',
+    "cdn.tailwindcss.com should not be used in production",
+)
 # Reaches the report as text, were anything to evaluate, unescape or render it.
-HOSTILE = ("a & b; c:d=e (f) [h] %i #j $k \\l *m ! ? | ^ ~ , + @ .. -- "
-           "onerror=document.title=1 javascript:alert(1) " + TEMPLATE + " "
-           "&lt;img src=x onerror=document.title=2&gt; $(touch pwned_by_shell) \\u003cb\\u003e \u2028 %3Cb%3E")
+HOSTILE = (
+    "a & b; c:d=e (f) [h] %i #j $k \\l *m ! ? | ^ ~ , + @ .. -- "
+    "onerror=document.title=1 javascript:alert(1) " + TEMPLATE + " "
+    "&lt;img src=x onerror=document.title=2&gt; $(touch pwned_by_shell) \\u003cb\\u003e \u2028 %3Cb%3E"
+)
 
 DRIVER = """
 <script id="echi-driver">
@@ -228,14 +234,25 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, brows
     args_yaml = base / "passthrough.yaml"
     shutil.copy(REPO / "enhance_args" / "passthrough.yaml", args_yaml)
     config = workdir / "hostile.yaml"
-    settings = {"data_root": str(data_root), "work_dir": str(work_dir), "enhance_args": str(args_yaml),
-                "devices": ["ha"], "report_spectrograms": 1}  # one session: a short run
+    settings = {
+        "data_root": str(data_root),
+        "work_dir": str(work_dir),
+        "enhance_args": str(args_yaml),
+        "devices": ["ha"],
+        "report_spectrograms": 1,
+    }  # one session: a short run
     config.write_text(yaml.safe_dump(settings, allow_unicode=True))
     run = Snakemake(workdir)
     run("--configfile", str(config))
     run("--configfile", str(config), "--report", "report.html")
-    return {"workdir": workdir, "token": token, "data_root": data_root, "work_dir": work_dir,
-            "args_yaml": args_yaml, "report": workdir / "report.html"}
+    return {
+        "workdir": workdir,
+        "token": token,
+        "data_root": data_root,
+        "work_dir": work_dir,
+        "args_yaml": args_yaml,
+        "report": workdir / "report.html",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -264,7 +281,9 @@ def test_the_report_renders_and_nothing_injected_runs(driven, hostile_run):
     assert "The enhancement stage of the CHiME-9 ECHI challenge" in driven["text"]
     # (the rules name outputs from work_dir, so the report shows the hostile folder through the
     # args yaml's absolute path, which lies in it)
-    assert str(hostile_run["args_yaml"]) in driven["text"], "the hostile folder is not shown: the check would be vacuous"
+    assert str(hostile_run["args_yaml"]) in driven["text"], (
+        "the hostile folder is not shown: the check would be vacuous"
+    )
     # nothing ran: no dialog, the title never changed, no handler or foreign element, no console message
     assert driver["dialogs"] == []
     assert set(driver["titles"]) == {REPORT_TITLE}, driver["titles"]
@@ -312,7 +331,7 @@ def test_the_embedded_tables_render_as_text(hostile_run, browser, tmp_path):
 
 CONTROLS = {
     # markup in a page, as S1 would put it into the workflow description
-    "handler": '<img src=x onerror="document.title=\'PWNED\'; console.log(\'injected ran\')">',
+    "handler": "<img src=x onerror=\"document.title='PWNED'; console.log('injected ran')\">",
     # S2: a value that ends the <script> holding the report's JSON
     "script breakout": '<script>var results = {"a": "</script><img src=x onerror="document.title=\'PWNED\'">"};</script>',
 }
@@ -322,8 +341,10 @@ CONTROLS = {
 def test_the_check_detects_a_real_injection(control, browser, tmp_path):
     """The controls: the same helpers find an injected image whose handler ran."""
     page = tmp_path / "control.html"
-    page.write_text(f"<!DOCTYPE html><html><head><title>{REPORT_TITLE}</title></head><body>\n"
-                    f"<p>a path: work/report</p>{CONTROLS[control]}</body></html>\n")
+    page.write_text(
+        f"<!DOCTYPE html><html><head><title>{REPORT_TITLE}</title></head><body>\n"
+        f"<p>a path: work/report</p>{CONTROLS[control]}</body></html>\n"
+    )
     dom, log = dump_dom(browser, page, tmp_path)
     problems = problems_of(dom, log, REPORT_TITLE)
     assert "<img> has an event handler attribute onerror=" in " ".join(problems), problems
@@ -338,8 +359,13 @@ def test_folder_names_are_never_run_by_the_shell(tmp_path, demo_data):
     base = tmp_path / "q $(touch pwned_by_shell) $UNSET_IN_ECHI_TESTS $HOME r"
     shutil.copytree(demo_data, base / "data")
     config = tmp_path / "shell.yaml"
-    settings = {"data_root": str(base / "data"), "work_dir": str(base / "work"), "devices": ["ha"],
-                "evaluate_datasets": [], "report_spectrograms": 0}
+    settings = {
+        "data_root": str(base / "data"),
+        "work_dir": str(base / "work"),
+        "devices": ["ha"],
+        "evaluate_datasets": [],
+        "report_spectrograms": 0,
+    }
     config.write_text(yaml.safe_dump(settings))
     result = Snakemake(tmp_path)("--configfile", str(config), check=False)
     ran = [str(p) for p in tmp_path.rglob("pwned_by_shell")]
@@ -422,19 +448,26 @@ def landing_layout(browser: str, report: str, folder: Path, name: str) -> dict:
 def frames_layout(browser: str, pages: dict[str, str], width: int, folder: Path) -> dict:
     """Each page (path -> markup) laid out in a frame ``width`` wide, as the
     report shows it: the page's width, its scrolled width, every table's box."""
-    frames = "\n".join(f'<iframe data-path="{html.escape(path)}" style="width:{width}px;height:800px;border:0" '
-                       f'srcdoc="{html.escape(text, quote=True)}"></iframe>' for path, text in pages.items())
+    frames = "\n".join(
+        f'<iframe data-path="{html.escape(path)}" style="width:{width}px;height:800px;border:0" '
+        f'srcdoc="{html.escape(text, quote=True)}"></iframe>'
+        for path, text in pages.items()
+    )
     page = folder / "frames.html"
-    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">{FRAMES_DRIVER}</head>'
-                    f"<body>{frames}</body></html>")
+    page.write_text(
+        f'<!DOCTYPE html><html><head><meta charset="utf-8">{FRAMES_DRIVER}</head><body>{frames}</body></html>'
+    )
     dom, _ = dump_dom(browser, page, folder, budget_ms=20_000, window=WINDOW)
     return logged(dom, "echi-frames-log")
 
 
 def too_wide(width: float, boxes: list[dict]) -> list[str]:
     """The tables that do not fit ``width`` (left of 0 or right of it)."""
-    return [f"a table from {b['left']:.0f} to {b['right']:.0f} px" for b in boxes
-            if b["left"] < -0.5 or b["right"] > width + 0.5]
+    return [
+        f"a table from {b['left']:.0f} to {b['right']:.0f} px"
+        for b in boxes
+        if b["left"] < -0.5 or b["right"] > width + 0.5
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -482,7 +515,7 @@ def test_the_widest_headline_fits_the_landing_page(browser, compared, tmp_path):
     start = report.index("var workflow_desc = ") + len("var workflow_desc = ")
     landing_text, end = json.JSONDecoder().raw_decode(report, start)
     begin = landing_text.index('<div class="echi-headline">')
-    landing_text = landing_text[:begin] + fragment + landing_text[landing_text.index("</div>\n", begin) + 7:]
+    landing_text = landing_text[:begin] + fragment + landing_text[landing_text.index("</div>\n", begin) + 7 :]
     layout = landing_layout(browser, report[:start] + json.dumps(landing_text) + report[end:], tmp_path, "widest")
     headline, column = layout["headline"], layout["column"]
     assert 0 <= headline["top"] < layout["innerHeight"], headline

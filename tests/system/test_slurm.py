@@ -35,14 +35,31 @@ pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 NAME = "gpu_passthrough"
 # The validated submission, every file named (as `all` does, so a deleted one is
 # re-made): resample, enhance and validate jobs.
-SUBMISSION = [f"work/enhanced/{NAME}/dev/{t.session}.{t.device}.{t.pid}.wav"
-              for t in targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)]
+SUBMISSION = [
+    f"work/enhanced/{NAME}/dev/{t.session}.{t.device}.{t.pid}.wav"
+    for t in targets_of(demo_sessions(), ["aria", "ha"], on_skip=lambda _: None)
+]
 TARGETS = (*SUBMISSION, f"work/enhanced/{NAME}/dev/validation.csv")
 # The Snakefile's `localrules`: small jobs that run where Snakemake runs.
-LOCAL_RULES = {"all", "resample", "submission_file", "validate_submission", "compare", "evaluation_reports",
-               "compare_systems", "validation_table"}
-CLUSTER_FLAGS = ("--slurm-status-command", "squeue", "--slurm-no-account",
-                 "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1")
+LOCAL_RULES = {
+    "all",
+    "resample",
+    "submission_file",
+    "validate_submission",
+    "compare",
+    "evaluation_reports",
+    "compare_systems",
+    "validation_table",
+}
+CLUSTER_FLAGS = (
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-no-account",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+    "--seconds-between-status-checks",
+    "1",
+)
 GPU_PLUGIN = """
 import logging
 import os
@@ -65,19 +82,23 @@ class GpuPassthrough(Passthrough):
 """
 
 
-def snakemake(workdir: Path, *args: str, env: dict | None = None, check: bool = True,
-              timeout: float = 300) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, env: dict | None = None, check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """`snakemake --directory workdir ARGS` from the repository root."""
     command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=timeout,
-                                env={**os.environ, **(env or {})})
+        result = subprocess.run(
+            command, capture_output=True, text=True, cwd=REPO, timeout=timeout, env={**os.environ, **(env or {})}
+        )
     except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"snakemake {' '.join(args)} still running after {timeout} s:\n"
-                             f"{exc.stdout}\n{exc.stderr}") from None
+        raise AssertionError(
+            f"snakemake {' '.join(args)} still running after {timeout} s:\n{exc.stdout}\n{exc.stderr}"
+        ) from None
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -95,8 +116,9 @@ def dry_run_resources(workdir: Path, *args: str, env: dict | None = None) -> dic
     """Rule name -> the 'resources:' line of each of its jobs in a dry run."""
     result = snakemake(workdir, *args, "--dry-run", env=env)
     found = collections.defaultdict(list)
-    for rule, resources in re.findall(r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    resources: (.*)$",
-                                      result.stdout + result.stderr, re.M):
+    for rule, resources in re.findall(
+        r"^(?:local)?rule (\S+):\n(?:    .*\n)*?    resources: (.*)$", result.stdout + result.stderr, re.M
+    ):
         found[rule].append(resources)
     return found
 
@@ -198,8 +220,9 @@ def test_resources_come_from_the_args_yaml_not_the_rule_name(tmp_path, demo_data
     """Under the slurm profile: a GPU system's enhance jobs ask for a GPU,
     passthrough's do not, resample jobs never do (and get one CPU, 1 GB)."""
     workdir = fresh_workdir(tmp_path / "run", demo_data)
-    gpu = dry_run_resources(workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}",
-                            env=plugins)
+    gpu = dry_run_resources(
+        workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}", env=plugins
+    )
     plain = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm")
     for found, wants_gpu in ((gpu, True), (plain, False)):
         enhance = found["enhance"]
@@ -215,38 +238,76 @@ def test_gpu_model_in_the_args_yaml_implies_one_gpu(tmp_path, demo_data, plugins
     args_yaml = tmp_path / "modelled.yaml"
     args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {{gpu_model: a100}}\n")
     workdir = fresh_workdir(tmp_path / "run", demo_data)
-    found = dry_run_resources(workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}",
-                              f"enhance_args={args_yaml}", env={"ECHIPLUGINS": str(folder)})
+    found = dry_run_resources(
+        workdir,
+        *TARGETS,
+        "--profile",
+        "slurm",
+        "--config",
+        f"enhancement_name={NAME}",
+        f"enhance_args={args_yaml}",
+        env={"ECHIPLUGINS": str(folder)},
+    )
     enhance = found["enhance"]
     assert len(enhance) == 3 and all("gpu=1" in r and "gpu_model=a100" in r for r in enhance), enhance
 
 
-@pytest.mark.parametrize("resources, message", [
-    ("{gpu: yes}", "resources.gpu must be a whole number >= 0 (a count), got True"),
-    ("{mem_mb: lots}", "resources.mem_mb must be a whole number >= 1 (MB), got 'lots'"),
-    ("{slurm_partition: [gpu, a100]}", "resources.slurm_partition must be a plain string or number, got ['gpu', 'a100']"),
-])
+@pytest.mark.parametrize(
+    "resources, message",
+    [
+        ("{gpu: yes}", "resources.gpu must be a whole number >= 0 (a count), got True"),
+        ("{mem_mb: lots}", "resources.mem_mb must be a whole number >= 1 (MB), got 'lots'"),
+        (
+            "{slurm_partition: [gpu, a100]}",
+            "resources.slurm_partition must be a plain string or number, got ['gpu', 'a100']",
+        ),
+    ],
+)
 def test_a_resource_of_the_wrong_type_is_an_error_naming_the_yaml(resources, message, tmp_path, demo_data, plugins):
     args_yaml = tmp_path / "wrong.yaml"
     args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources: {resources}\n")
     workdir = fresh_workdir(tmp_path / "run", demo_data)
-    result = snakemake(workdir, "--profile", "slurm", "--dry-run", "--config", f"enhancement_name={NAME}",
-                       f"enhance_args={args_yaml}", env=plugins, check=False)
+    result = snakemake(
+        workdir,
+        "--profile",
+        "slurm",
+        "--dry-run",
+        "--config",
+        f"enhancement_name={NAME}",
+        f"enhance_args={args_yaml}",
+        env=plugins,
+        check=False,
+    )
     assert result.returncode != 0
     assert f"args yaml {args_yaml}: {message}" in result.stdout + result.stderr
 
 
 def test_placement_keys_of_the_args_yaml_reach_the_enhance_jobs_only(tmp_path, demo_data, plugins):
     args_yaml = tmp_path / "placed.yaml"
-    args_yaml.write_text(f"name: {NAME}\nargs: {{}}\nresources:\n  gpu: 1\n  slurm_partition: gpu\n"
-                    "  slurm_account: lab42\n  slurm_extra: \"--qos=high --constraint=h100\"\n"
-                    "  constraint: h100\n  qos: high\n")
+    args_yaml.write_text(
+        f"name: {NAME}\nargs: {{}}\nresources:\n  gpu: 1\n  slurm_partition: gpu\n"
+        '  slurm_account: lab42\n  slurm_extra: "--qos=high --constraint=h100"\n'
+        "  constraint: h100\n  qos: high\n"
+    )
     workdir = fresh_workdir(tmp_path / "run", demo_data)
-    found = dry_run_resources(workdir, *TARGETS, "--profile", "slurm", "--config", f"enhancement_name={NAME}",
-                              f"enhance_args={args_yaml}", env=plugins)
+    found = dry_run_resources(
+        workdir,
+        *TARGETS,
+        "--profile",
+        "slurm",
+        "--config",
+        f"enhancement_name={NAME}",
+        f"enhance_args={args_yaml}",
+        env=plugins,
+    )
     for resources in found["enhance"]:
-        for wanted in ("slurm_partition=gpu", "slurm_account=lab42", "slurm_extra=--qos=high --constraint=h100",
-                       "constraint=h100", "qos=high"):
+        for wanted in (
+            "slurm_partition=gpu",
+            "slurm_account=lab42",
+            "slurm_extra=--qos=high --constraint=h100",
+            "constraint=h100",
+            "qos=high",
+        ):
             assert wanted in resources, resources
     others = [r for rule, rs in found.items() if rule != "enhance" for r in rs]
     assert others and not any("lab42" in r or "slurm_partition" in r for r in others)
@@ -254,8 +315,14 @@ def test_placement_keys_of_the_args_yaml_reach_the_enhance_jobs_only(tmp_path, d
 
 def test_set_resources_on_the_command_line_and_in_a_profile_reach_the_enhance_rule(tmp_path, demo_data):
     workdir = fresh_workdir(tmp_path / "run", demo_data)
-    by_flag = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm",
-                                "--set-resources", "enhance:slurm_partition=gpu")
+    by_flag = dry_run_resources(
+        workdir,
+        "work/enhanced/passthrough/dev/validation.csv",
+        "--profile",
+        "slurm",
+        "--set-resources",
+        "enhance:slurm_partition=gpu",
+    )
     assert len(by_flag["enhance"]) == 3 and all("slurm_partition=gpu" in r for r in by_flag["enhance"])
     assert not any("slurm_partition" in r for r in by_flag["resample_device"])
     profile = tmp_path / "myprofile"
@@ -263,8 +330,7 @@ def test_set_resources_on_the_command_line_and_in_a_profile_reach_the_enhance_ru
     settings = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
     settings["set-resources"]["enhance"] = {"slurm_account": "lab42", "slurm_partition": "gpu"}
     (profile / "config.yaml").write_text(yaml.safe_dump(settings))
-    by_profile = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile",
-                                   str(profile))
+    by_profile = dry_run_resources(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", str(profile))
     assert all("slurm_account=lab42" in r and "slurm_partition=gpu" in r for r in by_profile["enhance"])
     assert not any("lab42" in r for r in by_profile["resample_device"])
 
@@ -281,8 +347,19 @@ def test_a_cluster_jobs_own_snakemake_repeats_no_plan_time_work(tmp_path, demo_d
     planner = snakemake(root, "--dry-run", "--config", "data_root=data", check=False)
     assert planner.returncode != 0
     assert "1 input file(s) named by the manifest are missing" in planner.stdout + planner.stderr
-    snakemake(root, "--cores", "1", "--mode", "remote", "--force", "--nolock", "--target-jobs",
-              "resample_enrolment:rate=16000,dataset=dev,pid=P301", "--config", "data_root=data")
+    snakemake(
+        root,
+        "--cores",
+        "1",
+        "--mode",
+        "remote",
+        "--force",
+        "--nolock",
+        "--target-jobs",
+        "resample_enrolment:rate=16000,dataset=dev,pid=P301",
+        "--config",
+        "data_root=data",
+    )
     assert (root / "work/resampled/16000/participant/dev/P301.wav").is_file()
     assert not (root / "work/.snakemake/echi-code-cache.json").exists()  # no fingerprint worked out
 
@@ -318,7 +395,8 @@ def test_cluster_submission_equals_the_local_one_byte_for_byte(cluster_run, loca
 
 
 def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missing(
-        cluster, cluster_run, local_run, plugins, tmp_path):
+    cluster, cluster_run, local_run, plugins, tmp_path
+):
     done, _, _ = cluster_run
     workdir = tmp_path / "run"
     shutil.copytree(done, workdir, symlinks=True)
@@ -354,9 +432,18 @@ def test_array_jobs_pack_the_enhance_jobs_and_set_resources_place_them(cluster, 
     first (here on this machine), all three are."""
     workdir = fresh_workdir(tmp_path / "run", demo_data)
     snakemake(workdir, "resample", "--cores", "2")
-    result = snakemake(workdir, "work/enhanced/passthrough/dev/validation.csv", "--profile", "slurm",
-                       "--set-resources", "enhance:slurm_partition=gpu", "--slurm-array-jobs", "enhance",
-                       *CLUSTER_FLAGS, env=cluster.env)
+    result = snakemake(
+        workdir,
+        "work/enhanced/passthrough/dev/validation.csv",
+        "--profile",
+        "slurm",
+        "--set-resources",
+        "enhance:slurm_partition=gpu",
+        "--slurm-array-jobs",
+        "enhance",
+        *CLUSTER_FLAGS,
+        env=cluster.env,
+    )
     jobs = jobs_of(cluster, result)
     enhance = [j for j in jobs if rule_of(j) == "enhance"]
     assert len(enhance) == len(jobs) == 3 and {j["JobState"] for j in jobs} == {"COMPLETED"}

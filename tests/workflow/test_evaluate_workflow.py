@@ -61,13 +61,14 @@ def test_device_report_is_the_weighted_mean_of_the_kept_segments(passthrough_run
     assert set(report) >= {"pesq", "stoi", "pysepm_fwsegsnr", "pysepm_ncm", "duration"}
     lengths = (kept.end - kept.start).to_numpy(float)
     assert report["pesq"]["count"] == len(kept)
-    assert report["pesq"]["weighted_mean"] == pytest.approx(np.average(kept.pesq.to_numpy(float), weights=lengths),
-                                                            rel=1e-12)
+    assert report["pesq"]["weighted_mean"] == pytest.approx(
+        np.average(kept.pesq.to_numpy(float), weights=lengths), rel=1e-12
+    )
     # a stored score is the metric's on the very samples, cut and PCM_16-rounded as upstream
     row = kept.iloc[0]
     stem = f"{row.session}.{row.device}.{row.pid}"
-    ref = sf.read(passthrough_run / f"demo_data/ref/dev/{stem}.wav")[0][row.start:row.end]
-    est = sf.read(passthrough_run / f"work/enhanced/passthrough/dev/{stem}.wav")[0][row.start:row.end]
+    ref = sf.read(passthrough_run / f"demo_data/ref/dev/{stem}.wav")[0][row.start : row.end]
+    est = sf.read(passthrough_run / f"work/enhanced/passthrough/dev/{stem}.wav")[0][row.start : row.end]
     again = SegmentScorer("quick").score(pcm16_round_trip(est), pcm16_round_trip(ref))
     assert again["stoi"] == pytest.approx(row.stoi, rel=1e-9) and again["pesq"] == pytest.approx(row.pesq, rel=1e-9)
 
@@ -76,8 +77,9 @@ def test_summed_segments_are_scored_per_session_device(passthrough_run):
     summed = segments(passthrough_run, "passthrough", "aria", "summed")
     individual = segments(passthrough_run, "passthrough", "aria")
     assert sorted(summed.key) == sorted(individual.key)  # each partner's own list cuts the sums
-    tables = sorted(p.name for p in (passthrough_run / EVALUATION.format(system="passthrough") / "tables/summed")
-                    .iterdir())
+    tables = sorted(
+        p.name for p in (passthrough_run / EVALUATION.format(system="passthrough") / "tables/summed").iterdir()
+    )
     assert tables == ["dev_02.aria.csv", "dev_02.ha.csv", "dev_03.aria.csv"]
     assert device_report(passthrough_run, "passthrough", "aria", "summed")["pesq"]["count"] > 0
 
@@ -85,22 +87,23 @@ def test_summed_segments_are_scored_per_session_device(passthrough_run):
 def test_comparison_of_passthrough_and_example(compared):
     table = pd.read_csv(compared.workdir / "work/evaluation/comparison.dev.csv")
     assert table[["system", "device", "segment_type"]].values.tolist() == [
-        [s, d, t] for s in ("passthrough", "example") for d in ("aria", "ha") for t in ("individual", "summed")]
+        [s, d, t] for s in ("passthrough", "example") for d in ("aria", "ha") for t in ("individual", "summed")
+    ]
     # example's plugin is passthrough: the same official numbers, no improvement
     assert np.allclose(table.pesq[:4], table.pesq[4:]) and np.allclose(table.stoi[:4], table.stoi[4:])
     for key in ("pesq", "stoi", "pysepm_fwsegsnr"):
         assert np.allclose(table[f"{key}_improvement"], 0, atol=1e-9)
     report = device_report(compared.workdir, "passthrough", "ha")
-    assert table.query("system == 'passthrough' and device == 'ha' and segment_type == 'individual'").pesq.item() \
-        == pytest.approx(report["pesq"]["weighted_mean"])
+    assert table.query(
+        "system == 'passthrough' and device == 'ha' and segment_type == 'individual'"
+    ).pesq.item() == pytest.approx(report["pesq"]["weighted_mean"])
 
 
 def report_parts(report: Path) -> tuple[dict, dict, str]:
     """A report's results, categories and landing page (the workflow description)."""
     text = report.read_text()
     results = json.loads(re.search(r'<script id="results">\s*var results = (.*);\s*</script>', text).group(1))
-    categories = json.loads(re.search(r'<script id="categories">\s*var categories = (.*);\s*</script>', text)
-                            .group(1))
+    categories = json.loads(re.search(r'<script id="categories">\s*var categories = (.*);\s*</script>', text).group(1))
     start = text.index("var workflow_desc = ") + len("var workflow_desc = ")
     landing, _ = json.JSONDecoder().raw_decode(text, start)
     return results, categories, landing
@@ -137,21 +140,26 @@ def test_report_has_every_table_and_figure(compared):
     assert "passthrough, example" in results["report/comparison.dev.html"]["caption"]
     assert "official evaluation" in landing  # the workflow description
     # the landing page leads with the headline: both systems, the reference first, keys with their direction
-    headline = landing[landing.index('<div class="echi-headline">'):landing.index("</table>")]
+    headline = landing[landing.index('<div class="echi-headline">') : landing.index("</table>")]
     assert landing.index("echi-headline") < landing.index("The enhancement stage")
-    assert headline.index("passthrough</span> <span class=\"echi-ref\">(reference)") < headline.index(">example<")
+    assert headline.index('passthrough</span> <span class="echi-ref">(reference)') < headline.index(">example<")
     assert "pesq&nbsp;&#8593;" in headline and headline.count('class="echi-gain echi-same"') == 4 * 4
     assert listed_sections(landing) == set(categories)
     # the comparison: a table per device and segment type, keys as rows
     comparison = embedded(results["report/comparison.dev.html"])
-    assert [comparison.count(f"<caption>{d}, {t}</caption>") for d in ("aria", "ha") for t in ("individual", "summed")
-            ] == [1, 1, 1, 1]
+    assert [
+        comparison.count(f"<caption>{d}, {t}</caption>") for d in ("aria", "ha") for t in ("individual", "summed")
+    ] == [1, 1, 1, 1]
     # the players: the input, the reference and both systems, on the same excerpts (the systems
     # score alike: the first kept segments), each labelled with its time and scores
     page = embedded(results["report/example/dev/listen/dev_02.aria.P302.html"])
     assert page.count("<audio controls") == 3 * 4 and page.count('src="data:audio/flac;base64,') == 3 * 4
-    for label in ("input: the device&#x27;s channel 0", "reference: the partner&#x27;s clean speech",
-                  "passthrough (reference system)", "<td class=\"echi-label\">example</td>"):
+    for label in (
+        "input: the device&#x27;s channel 0",
+        "reference: the partner&#x27;s clean speech",
+        "passthrough (reference system)",
+        '<td class="echi-label">example</td>',
+    ):
         assert page.count(label) == 3, label
     kept = sorted(s for _, s, _ in segment_lists(compared.workdir)["dev_02.aria.P302"] if s >= 480000)
     for n, start in enumerate(kept[:3], 1):
@@ -180,8 +188,7 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
         handle.write(f"99,{length - 8000},{length + 8000}\n")
     # its scores, the reports, and the audio players of the session-device's partners (they
     # choose their excerpts from its score table)
-    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 3,
-                                       "all": 1}
+    assert finished.planned_jobs() == {"score": 1, "evaluation_reports": 1, "compare_systems": 1, "listen": 3, "all": 1}
     finished()
     rows = segments(finished.workdir, "passthrough", "aria")
     past = rows[(rows["index"] == 99) & (rows.pid == "P305")]
@@ -232,10 +239,27 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
 
     def run_evaluation(*config: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, str(REPO / "run_evaluation.py"), "datasets=[eval]", f"data_root={data}",
-             f"submission_dir={sub}", "system=small", "metrics=[stoi]", "evaluation_earliest_start_s=0", *config,
-             "--", "--directory", str(tmp_path), "--cores", "2", *options],
-            capture_output=True, text=True, cwd=tmp_path)
+            [
+                sys.executable,
+                str(REPO / "run_evaluation.py"),
+                "datasets=[eval]",
+                f"data_root={data}",
+                f"submission_dir={sub}",
+                "system=small",
+                "metrics=[stoi]",
+                "evaluation_earliest_start_s=0",
+                *config,
+                "--",
+                "--directory",
+                str(tmp_path),
+                "--cores",
+                "2",
+                *options,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
 
     result = run_evaluation()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -257,8 +281,10 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
 
     told = run_evaluation("evaluate_datasets=[dev]", options=("--dry-run",))
     assert told.returncode == 0, told.stderr[-3000:]
-    assert ("eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "
-            "--config evaluate_datasets=[dev,eval]") in told.stdout + told.stderr
+    assert (
+        "eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "
+        "--config evaluate_datasets=[dev,eval]"
+    ) in told.stdout + told.stderr
 
     reference = data / "ref/eval/eval_01.aria.P3.wav"
     x = sf.read(reference)[0]
@@ -267,8 +293,10 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
     failed = run_evaluation()
     assert failed.returncode != 0
     # a job names files as it sees them: from work_dir
-    assert (f"{os.path.relpath(reference, tmp_path / 'work')}: reference of eval_01.aria.P3 holds 1 NaN or Inf samples (the first at frame 25000, "
-            "1.562 s in)") in failed.stdout + failed.stderr
+    assert (
+        f"{os.path.relpath(reference, tmp_path / 'work')}: reference of eval_01.aria.P3 holds 1 NaN or Inf samples (the first at frame 25000, "
+        "1.562 s in)"
+    ) in failed.stdout + failed.stderr
 
 
 @pytest.mark.parametrize("empty", ["0 bytes", "0 frames"])
@@ -300,12 +328,25 @@ def test_every_system_scored_in_the_work_folder_is_compared_and_compare_systems_
     from conftest import QUICK_SCORING, REPO
 
     theirs = tmp_path / "theirs"
-    shutil.copytree(finished.workdir / "work/enhanced/passthrough/dev", theirs,
-                    ignore=shutil.ignore_patterns("*.csv"))
+    shutil.copytree(finished.workdir / "work/enhanced/passthrough/dev", theirs, ignore=shutil.ignore_patterns("*.csv"))
     scored = subprocess.run(
-        [sys.executable, str(REPO / "run_evaluation.py"), "data_root=demo_data", f"submission_dir={theirs}",
-         "system=theirs", "--", "--directory", str(finished.workdir), "--cores", "2",
-         f"--configfile={QUICK_SCORING}"], capture_output=True, text=True, cwd=finished.workdir)
+        [
+            sys.executable,
+            str(REPO / "run_evaluation.py"),
+            "data_root=demo_data",
+            f"submission_dir={theirs}",
+            "system=theirs",
+            "--",
+            "--directory",
+            str(finished.workdir),
+            "--cores",
+            "2",
+            f"--configfile={QUICK_SCORING}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=finished.workdir,
+    )
     text = scored.stdout + scored.stderr
     assert scored.returncode == 0, text[-3000:]
     assert "dev: theirs, official weighted means; in brackets the mean improvement over passthrough" in text

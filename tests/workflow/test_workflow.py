@@ -33,8 +33,14 @@ def scoring_and_report_jobs(files: int, session_devices: int = 1) -> dict[str, i
     `session_devices` session-devices (dev is scored): the audio players of every
     partner of those session-devices (the demo's three; they choose their excerpts
     from its score table)."""
-    return {"score": session_devices, "spectrogram": files, "listen": 3 * session_devices,
-            "evaluation_reports": 1, "validation_table": 1, "compare_systems": 1}
+    return {
+        "score": session_devices,
+        "spectrogram": files,
+        "listen": 3 * session_devices,
+        "evaluation_reports": 1,
+        "validation_table": 1,
+        "compare_systems": 1,
+    }
 
 
 def test_passthrough_end_to_end(passthrough_run):
@@ -81,8 +87,12 @@ def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finishe
     before = path.read_bytes()
     path.unlink()
     # ... and what follows from that file: its score and figure, the tables
-    assert finished.planned_jobs() == {"submission_file": 1, "validate_submission": 1, "all": 1,
-                                       **scoring_and_report_jobs(files=1)}
+    assert finished.planned_jobs() == {
+        "submission_file": 1,
+        "validate_submission": 1,
+        "all": 1,
+        **scoring_and_report_jobs(files=1),
+    }
     finished()
     assert path.read_bytes() == before
 
@@ -90,8 +100,13 @@ def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finishe
 @pytest.mark.slow
 def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     partner_output(finished.workdir, "passthrough", "dev_02", "ha", 2).unlink()
-    assert finished.planned_jobs() == {"enhance": 1, "submission_file": 3, "validate_submission": 1,
-                                       "all": 1, **scoring_and_report_jobs(files=3)}
+    assert finished.planned_jobs() == {
+        "enhance": 1,
+        "submission_file": 3,
+        "validate_submission": 1,
+        "all": 1,
+        **scoring_and_report_jobs(files=3),
+    }
     result = finished("--config", "evaluate_datasets=[]", "report_spectrograms=0")
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
@@ -102,7 +117,11 @@ def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     later = time.time() + 5
     os.utime(raw, (later, later))
     assert finished.planned_jobs() == {
-        "resample_device": 1, "enhance": 1, "submission_file": 3, "validate_submission": 1, "all": 1,
+        "resample_device": 1,
+        "enhance": 1,
+        "submission_file": 3,
+        "validate_submission": 1,
+        "all": 1,
         **scoring_and_report_jobs(files=3),
     }
 
@@ -153,17 +172,21 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
     enhanced = finished.workdir / "work" / "enhanced" / "passthrough" / "dev"
     partners = finished.workdir / "work" / "partners" / "passthrough" / "dev"
     for pid, seat in (("P304", 1), ("P303", 2), ("P302", 3)):  # seat order after the swap (aria wearer at 1)
-        assert filecmp.cmp(enhanced / f"dev_02.aria.{pid}.wav", partners / f"dev_02.aria.partner{seat}.wav",
-                           shallow=False), pid
+        assert filecmp.cmp(
+            enhanced / f"dev_02.aria.{pid}.wav", partners / f"dev_02.aria.partner{seat}.wav", shallow=False
+        ), pid
     log = (finished.workdir / "work/logs/enhance/passthrough/dev/dev_02.aria.log").read_text()
     assert log.index("pid P304: wrote") < log.index("pid P303: wrote") < log.index("pid P302: wrote")
     assert not (tmp_path / "elsewhere" / ".snakemake" / "metadata").exists()
 
     # targets and --report named from the launch folder
-    assert finished.planned_jobs("work/enhanced/passthrough/dev/validation.csv",
-                                 "--config", "data_root=data", *settings) == {}
-    forced = finished.planned_jobs("--forcerun", "work/enhanced/passthrough/dev/dev_02.aria.P304.wav",
-                                   "--config", "data_root=data", *settings)
+    assert (
+        finished.planned_jobs("work/enhanced/passthrough/dev/validation.csv", "--config", "data_root=data", *settings)
+        == {}
+    )
+    forced = finished.planned_jobs(
+        "--forcerun", "work/enhanced/passthrough/dev/dev_02.aria.P304.wav", "--config", "data_root=data", *settings
+    )
     assert forced.get("submission_file") == 1 and "enhance" not in forced, forced
 
 
@@ -195,19 +218,23 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, 
         config = ("--config", f"data_root={root}", "evaluate_datasets=[]", "report_spectrograms=0")
         rules = snakemake("--list-rules", *config).stdout
         graph = snakemake("--rulegraph", *config).stdout
-        shapes.append((rules, sorted(graph[graph.index("digraph"):].splitlines())))  # edges come unordered
+        shapes.append((rules, sorted(graph[graph.index("digraph") :].splitlines())))  # edges come unordered
     assert shapes[0] == shapes[1]
     assert "enhance" in shapes[0][0].split() and len(shapes[0][0].split()) < 20
-    planned = snakemake.planned_jobs("--config", f"data_root={many}", "evaluate_datasets=[]",
-                                     "report_spectrograms=0")
+    planned = snakemake.planned_jobs("--config", f"data_root={many}", "evaluate_datasets=[]", "report_spectrograms=0")
     assert planned["enhance"] == 800 and planned["submission_file"] == 2400
 
 
 @pytest.mark.slow
 def test_second_system_with_the_same_rate_shares_the_resampled_files(finished):
     planned = finished.planned_jobs("--config", "enhancement_name=example")
-    assert planned == {"enhance": 3, "submission_file": 9, "validate_submission": 1, "all": 1,
-                       **scoring_and_report_jobs(files=9, session_devices=3)}
+    assert planned == {
+        "enhance": 3,
+        "submission_file": 9,
+        "validate_submission": 1,
+        "all": 1,
+        **scoring_and_report_jobs(files=9, session_devices=3),
+    }
 
 
 def most_running_at_once(snakemake_log: str, rule_prefix: str) -> int:
@@ -238,8 +265,9 @@ def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemak
 def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
     # each demo enhance job asks for mem_mb = 1024 + 4 x its inputs' MB (a little over
     # 1024), so a budget of 1100 lets one run at a time while 4 cores run the rest
-    result = snakemake("--resources", "mem_mb=1100", "--config", "evaluate_datasets=[]",
-                       "report_spectrograms=0", cores=4)
+    result = snakemake(
+        "--resources", "mem_mb=1100", "--config", "evaluate_datasets=[]", "report_spectrograms=0", cores=4
+    )
     asked = [int(m) for m in re.findall(r"mem_mb=(\d+)", result.stderr.split("Provided resources", 1)[1])]
     assert asked and all(1024 < mb < 1100 for mb in asked)
     assert most_running_at_once(result.stderr, "enhance") == 1
@@ -250,9 +278,21 @@ def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
 @pytest.mark.slow
 def test_example_via_run_enhancement_py_equals_passthrough(finished):
     result = subprocess.run(
-        [sys.executable, str(REPO / "run_enhancement.py"), "enhancement_name=example", "enhance_args=example",
-         "--", "--directory", str(finished.workdir), "--cores", "2", f"--configfile={QUICK_SCORING}"],
-        capture_output=True, text=True, cwd=finished.workdir,
+        [
+            sys.executable,
+            str(REPO / "run_enhancement.py"),
+            "enhancement_name=example",
+            "enhance_args=example",
+            "--",
+            "--directory",
+            str(finished.workdir),
+            "--cores",
+            "2",
+            f"--configfile={QUICK_SCORING}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=finished.workdir,
     )
     assert result.returncode == 0, result.stderr
     for t in TARGETS:
@@ -328,9 +368,11 @@ def test_lint_is_clean():
 def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tmp_path):
     folder = tmp_path / "plugins48"
     folder.mkdir()
-    (folder / "raw48.py").write_text(textwrap.dedent(SCALED_PLUGIN).replace('"scaled"', '"raw48"')
-                                     .replace("device_fs == 8000 and spkid_fs == 8000",
-                                              "device_fs == 48000 and spkid_fs == 48000"))
+    (folder / "raw48.py").write_text(
+        textwrap.dedent(SCALED_PLUGIN)
+        .replace('"scaled"', '"raw48"')
+        .replace("device_fs == 8000 and spkid_fs == 8000", "device_fs == 48000 and spkid_fs == 48000")
+    )
     (folder / "raw48.yaml").write_text("name: raw48\nargs: {gain: 1.0}\nsample_rate: 48000\n")
     planned = snakemake.planned_jobs("--config", "enhancement_name=raw48", env={"ECHIPLUGINS": str(folder)})
     assert "resample_device" not in planned and "resample_enrolment" not in planned
@@ -351,8 +393,7 @@ def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
         f"  config_path: {data}/tiny_config.yaml\n  ckpt_path: {data}/tiny_random.pt\n"
         "  window_size: 3\n  stride: 2\nsample_rate: 16000\nthreads: 2\n"
     )
-    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]",
-              "evaluate_datasets=[]")
+    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]", "evaluate_datasets=[]")
     finished(*config)
     outputs = sorted((finished.workdir / "work/enhanced/baseline/dev").glob("*.wav"))
     assert len(outputs) == 6

@@ -107,8 +107,7 @@ class SegmentScorer:
                     pesq_value = perceptual.pesq_raw(est, ref, self.fs)
                     row.update(self._sepm(est, ref, pesq_value))
                 elif family == "pesq":
-                    row["pesq"] = pesq_value if pesq_value is not None else \
-                        perceptual.pesq_or_zero(est, ref, self.fs)
+                    row["pesq"] = pesq_value if pesq_value is not None else perceptual.pesq_or_zero(est, ref, self.fs)
                 elif family == "stoi":
                     row["stoi"] = perceptual.stoi(est, ref, self.fs)
                 elif family == "dnsmos":

@@ -92,8 +92,10 @@ class Dnsmos:
     def _primary_raw(self, audio: np.ndarray, starts: list[int]) -> list:
         """Raw (SIG, BAK, OVRL) of the P.835 model for the 9.01-s hops at ``starts``."""
         if len(starts) < 2:  # nothing to share: the whole model, as speechmos runs it
-            return [self._model.onnx_sess.run(None, {"input_1": audio[None, s:s + int(INPUT_LENGTH * FS)]})[0][0]
-                    for s in starts]
+            return [
+                self._model.onnx_sess.run(None, {"input_1": audio[None, s : s + int(INPUT_LENGTH * FS)]})[0][0]
+                for s in starts
+            ]
         hop_frames, pool, edge = graph.HOP_FRAMES, graph.POOL, graph.EDGE_FRAMES
         first = [s // graph.FRAME_HOP for s in starts]
         if any(s % (graph.FRAME_HOP * pool) for s in starts):
@@ -107,16 +109,17 @@ class Dnsmos:
             hi = min(lo + CHUNK_FRAMES, n_frames)
             a, b = max(0, lo - graph.CHUNK_HALO), min(n_frames, hi + graph.CHUNK_HALO)
             out = head.run(None, {graph.FRAMES: frames[None, a:b]})[0]
-            shared.append(out[:, :, (lo - a) // pool:(hi - a) // pool])
+            shared.append(out[:, :, (lo - a) // pool : (hi - a) // pool])
         features = np.concatenate(shared, axis=2)
-        edges = np.stack([part for f in first for part in
-                          (frames[f:f + edge], frames[f + hop_frames - edge:f + hop_frames])])
+        edges = np.stack(
+            [part for f in first for part in (frames[f : f + edge], frames[f + hop_frames - edge : f + hop_frames])]
+        )
         edge_out = head.run(None, {graph.FRAMES: edges})[0]
         out_len, keep = hop_frames // pool, graph.EDGE_POOLED
         raw = []
         for k, f in enumerate(first):
-            hop = features[:, :, f // pool:f // pool + out_len].copy()
+            hop = features[:, :, f // pool : f // pool + out_len].copy()
             hop[0, :, :keep] = edge_out[2 * k, :, :keep]
-            hop[0, :, out_len - keep:] = edge_out[2 * k + 1, :, edge // pool - keep:]
+            hop[0, :, out_len - keep :] = edge_out[2 * k + 1, :, edge // pool - keep :]
             raw.append(tail.run(None, {graph.FEATURES: hop})[0][0])
         return raw

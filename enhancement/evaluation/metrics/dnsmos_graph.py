@@ -140,8 +140,9 @@ def _strings(message: bytes, number: int) -> list[str]:
 
 def _tensor_value_info(name: str, dims: list[str | int]) -> bytes:
     """ValueInfoProto of a float tensor (dims: int sizes or symbolic names)."""
-    shape = b"".join(_field(1, _encode_varint(8) + _encode_varint(d) if isinstance(d, int)
-                            else _field(2, d.encode())) for d in dims)
+    shape = b"".join(
+        _field(1, _encode_varint(8) + _encode_varint(d) if isinstance(d, int) else _field(2, d.encode())) for d in dims
+    )
     tensor_type = _encode_varint(8) + _encode_varint(_FLOAT) + _field(2, shape)
     return _field(1, name.encode()) + _field(2, _field(1, tensor_type))
 
@@ -149,8 +150,7 @@ def _tensor_value_info(name: str, dims: list[str | int]) -> bytes:
 def _subgraph(graph: bytes, src: tuple[str, list], dst: tuple[str, list]) -> bytes:
     """The graph computing tensor ``dst`` from tensor ``src`` (name, dims each)."""
     fields = _fields(graph)
-    nodes = [(raw, _strings(p, _NODE_INPUT), _strings(p, _NODE_OUTPUT)) for n, p, raw in fields
-             if n == _GRAPH_NODE]
+    nodes = [(raw, _strings(p, _NODE_INPUT), _strings(p, _NODE_OUTPUT)) for n, p, raw in fields if n == _GRAPH_NODE]
     made_by = {out: i for i, (_, _, outs) in enumerate(nodes) for out in outs}
     keep, stack = set(), [dst[0]]
     while stack:  # back from the output to the input, as Extractor searches
@@ -185,7 +185,8 @@ def cut_graph(model: bytes, path: str = "the P.835 model") -> tuple[bytes, bytes
     if inputs != ["input_1"] or not {FRAMES, FEATURES, SCORES} <= names:
         raise RuntimeError(
             f"{path}: not the DNSMOS P.835 graph this scorer splits (tensors {FRAMES!r}, "
-            f"{FEATURES!r}, {SCORES!r} expected); pin speechmos to the version in pyproject.toml")
+            f"{FEATURES!r}, {SCORES!r} expected); pin speechmos to the version in pyproject.toml"
+        )
     frames = (FRAMES, ["N", "frames", FRAME_LEN])
     features = (FEATURES, ["N", 32, "pooled_frames", 80])
     scores = (SCORES, ["N", 3])

@@ -63,7 +63,7 @@ def mel_basis(sr: int = FS, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndar
         lower = -ramps[i] / fdiff[i]
         upper = ramps[i + 2] / fdiff[i + 1]
         weights[i] = np.maximum(0, np.minimum(lower, upper))
-    weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
+    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
     return weights
 
 
@@ -107,8 +107,8 @@ class MelFeatures:
         shared = self._mel(self._power(audio[idx]))
         edges = []
         for s in starts:
-            seg = audio[s:s + HOP_SAMPLES]
-            edges.append(np.concatenate([np.zeros(half), seg[:N_FFT - half]]))
+            seg = audio[s : s + HOP_SAMPLES]
+            edges.append(np.concatenate([np.zeros(half), seg[: N_FFT - half]]))
             tail_start = HOP * (FRAMES - 1) - half
             tail = seg[tail_start:]
             edges.append(np.concatenate([tail, np.zeros(N_FFT - len(tail))]))
@@ -118,9 +118,11 @@ class MelFeatures:
         out = []
         for k, s in enumerate(starts):
             m = s // HOP
-            ref = max(edge_mel[:, 2 * k].max(), shared[:, m:m + FRAMES - 2].max(), edge_mel[:, 2 * k + 1].max())
-            log_spec = np.concatenate([edge_db[:, 2 * k:2 * k + 1], shared_db[:, m:m + FRAMES - 2],
-                                       edge_db[:, 2 * k + 1:2 * k + 2]], axis=1)
+            ref = max(edge_mel[:, 2 * k].max(), shared[:, m : m + FRAMES - 2].max(), edge_mel[:, 2 * k + 1].max())
+            log_spec = np.concatenate(
+                [edge_db[:, 2 * k : 2 * k + 1], shared_db[:, m : m + FRAMES - 2], edge_db[:, 2 * k + 1 : 2 * k + 2]],
+                axis=1,
+            )
             feats = (_relative_clipped(log_spec, ref) + 40) / 40
             out.append(np.array(feats.T).astype("float32")[np.newaxis, :, :])
         return out

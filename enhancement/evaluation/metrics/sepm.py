@@ -26,32 +26,160 @@ FRAME_S = 0.03
 OVERLAP = 0.75
 
 # Loizou's 25 critical bands (centre Hz, bandwidth Hz) for fwSNRseg and WSS.
-_CB25_CENTRE = np.array([
-    50.0, 120.0, 190.0, 260.0, 330.0, 400.0, 470.0, 540.0, 617.372, 703.378,
-    798.717, 904.128, 1020.38, 1148.30, 1288.72, 1442.54, 1610.70, 1794.16,
-    1993.93, 2211.08, 2446.71, 2701.97, 2978.04, 3276.17, 3597.63])
-_CB25_WIDTH = np.array([
-    70.0, 70.0, 70.0, 70.0, 70.0, 70.0, 70.0, 77.3724, 86.0056, 95.3398,
-    105.411, 116.256, 127.914, 140.423, 153.823, 168.154, 183.457, 199.776,
-    217.153, 235.631, 255.255, 276.072, 298.126, 321.465, 346.136])
+_CB25_CENTRE = np.array(
+    [
+        50.0,
+        120.0,
+        190.0,
+        260.0,
+        330.0,
+        400.0,
+        470.0,
+        540.0,
+        617.372,
+        703.378,
+        798.717,
+        904.128,
+        1020.38,
+        1148.30,
+        1288.72,
+        1442.54,
+        1610.70,
+        1794.16,
+        1993.93,
+        2211.08,
+        2446.71,
+        2701.97,
+        2978.04,
+        3276.17,
+        3597.63,
+    ]
+)
+_CB25_WIDTH = np.array(
+    [
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        70.0,
+        77.3724,
+        86.0056,
+        95.3398,
+        105.411,
+        116.256,
+        127.914,
+        140.423,
+        153.823,
+        168.154,
+        183.457,
+        199.776,
+        217.153,
+        235.631,
+        255.255,
+        276.072,
+        298.126,
+        321.465,
+        346.136,
+    ]
+)
 # The 16 ANSI S3.5 bands and band-importance weights used by CSII.
-_CB16_CENTRE = np.array([
-    150.0, 250.0, 350.0, 450.0, 570.0, 700.0, 840.0, 1000.0, 1170.0, 1370.0,
-    1600.0, 1850.0, 2150.0, 2500.0, 2900.0, 3400.0])
-_CB16_WIDTH = np.array([
-    100.0, 100.0, 100.0, 110.0, 120.0, 140.0, 150.0, 160.0, 190.0, 210.0,
-    240.0, 280.0, 320.0, 380.0, 450.0, 550.0])
-_CB16_WEIGHT = np.array([
-    0.0192, 0.0312, 0.0926, 0.1031, 0.0735, 0.0611, 0.0495, 0.044, 0.044,
-    0.049, 0.0486, 0.0493, 0.049, 0.0547, 0.0555, 0.0493])
+_CB16_CENTRE = np.array(
+    [
+        150.0,
+        250.0,
+        350.0,
+        450.0,
+        570.0,
+        700.0,
+        840.0,
+        1000.0,
+        1170.0,
+        1370.0,
+        1600.0,
+        1850.0,
+        2150.0,
+        2500.0,
+        2900.0,
+        3400.0,
+    ]
+)
+_CB16_WIDTH = np.array(
+    [100.0, 100.0, 100.0, 110.0, 120.0, 140.0, 150.0, 160.0, 190.0, 210.0, 240.0, 280.0, 320.0, 380.0, 450.0, 550.0]
+)
+_CB16_WEIGHT = np.array(
+    [
+        0.0192,
+        0.0312,
+        0.0926,
+        0.1031,
+        0.0735,
+        0.0611,
+        0.0495,
+        0.044,
+        0.044,
+        0.049,
+        0.0486,
+        0.0493,
+        0.049,
+        0.0547,
+        0.0555,
+        0.0493,
+    ]
+)
 # ANSI S3.5-1997 table B.1 (band-importance functions) for NCM.
-_ANSI_F = np.array([150, 250, 350, 450, 570, 700, 840, 1000, 1170, 1370, 1600,
-                    1850, 2150, 2500, 2900, 3400, 4000, 4800, 5800, 7000, 8500],
-                   dtype=float)
-_ANSI_BIF = np.array([
-    0.0192, 0.0312, 0.0926, 0.1031, 0.0735, 0.0611, 0.0495, 0.0440, 0.0440,
-    0.0490, 0.0486, 0.0493, 0.0490, 0.0547, 0.0555, 0.0493, 0.0359, 0.0387,
-    0.0256, 0.0219, 0.0043])
+_ANSI_F = np.array(
+    [
+        150,
+        250,
+        350,
+        450,
+        570,
+        700,
+        840,
+        1000,
+        1170,
+        1370,
+        1600,
+        1850,
+        2150,
+        2500,
+        2900,
+        3400,
+        4000,
+        4800,
+        5800,
+        7000,
+        8500,
+    ],
+    dtype=float,
+)
+_ANSI_BIF = np.array(
+    [
+        0.0192,
+        0.0312,
+        0.0926,
+        0.1031,
+        0.0735,
+        0.0611,
+        0.0495,
+        0.0440,
+        0.0440,
+        0.0490,
+        0.0486,
+        0.0493,
+        0.0490,
+        0.0547,
+        0.0555,
+        0.0493,
+        0.0359,
+        0.0387,
+        0.0256,
+        0.0219,
+        0.0043,
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +209,8 @@ def _frames(x: np.ndarray, win: int, hop: int, count: int | None = None) -> np.n
     n = max(n, 0)
     x = np.ascontiguousarray(x)
     return np.lib.stride_tricks.as_strided(
-        x, shape=(n, win), strides=(hop * x.strides[0], x.strides[0]), writeable=False)
+        x, shape=(n, win), strides=(hop * x.strides[0], x.strides[0]), writeable=False
+    )
 
 
 def _stft_count(length: int, fr: Framing) -> int:
@@ -136,8 +265,9 @@ def eps_spectra(clean: np.ndarray, processed: np.ndarray, fs: int) -> tuple[np.n
     return np.abs(_spectra(c, fr, n))[:, :-1].T, np.abs(_spectra(p, fr, n))[:, :-1].T
 
 
-def fwsegsnr(clean: np.ndarray, processed: np.ndarray, fs: int,
-             spectra: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+def fwsegsnr(
+    clean: np.ndarray, processed: np.ndarray, fs: int, spectra: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
     """Frequency-weighted segmental SNR (dB), limited to [-10, 35] per frame."""
     fr = Framing.for_rate(fs)
     cs, ps = spectra if spectra is not None else eps_spectra(clean, processed, fs)
@@ -148,8 +278,8 @@ def fwsegsnr(clean: np.ndarray, processed: np.ndarray, fs: int,
     pe = bank @ ps
     err = (ce - pe) ** 2
     err[err < EPS] = EPS
-    w = ce ** 0.2
-    snr = 10 * np.log10(ce ** 2 / err)
+    w = ce**0.2
+    snr = 10 * np.log10(ce**2 / err)
     d = np.sum(w * snr, 0) / np.sum(w, 0)
     return float(np.mean(np.clip(d, -10, 35)))
 
@@ -160,7 +290,7 @@ def segsnr(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
     hw = _hann(fr.win)
     cf = _frames(clean, fr.win, fr.hop) * hw
     pf = _frames(processed, fr.win, fr.hop) * hw
-    sig = (cf ** 2).sum(-1)
+    sig = (cf**2).sum(-1)
     noise = ((cf - pf) ** 2).sum(-1)
     snr = 10 * np.log10(sig / (noise + EPS) + EPS)
     snr = np.clip(snr, -10, 35)[:-1]
@@ -252,13 +382,14 @@ def _local_peaks(slope: np.ndarray, energy: np.ndarray) -> np.ndarray:
     return np.where(rising, up, down)
 
 
-def wss(clean: np.ndarray, processed: np.ndarray, fs: int,
-        spectra: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+def wss(
+    clean: np.ndarray, processed: np.ndarray, fs: int, spectra: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
     """Klatt's weighted spectral slope distance, 95 % trimmed mean."""
     fr = Framing.for_rate(fs)
     mc, mp = spectra if spectra is not None else eps_spectra(clean, processed, fs)
-    cs = mc ** 2
-    ps = mp ** 2
+    cs = mc**2
+    ps = mp**2
     bank = _gauss_bank(fs, fr.nfft)
     with np.errstate(divide="ignore"):
         lc = 10 * np.log10(bank @ cs)
@@ -282,7 +413,7 @@ def _lpc_to_cepstrum(a: np.ndarray) -> np.ndarray:
     cep[:, 0] = -a[:, 1]
     for k in range(2, m):
         ix = np.arange(1, k)
-        acc = np.sum(cep[:, ix - 1] * a[:, k - 1:0:-1] * ix, axis=1)
+        acc = np.sum(cep[:, ix - 1] * a[:, k - 1 : 0 : -1] * ix, axis=1)
         cep[:, k - 1] = -(a[:, k] + acc / k)
     return cep
 
@@ -303,8 +434,13 @@ def cepstrum_distance(clean: np.ndarray, processed: np.ndarray, fs: int) -> floa
     return _trimmed_mean(d)
 
 
-def composite(clean: np.ndarray, processed: np.ndarray, fs: int, pesq_value: float,
-              spectra: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float, float]:
+def composite(
+    clean: np.ndarray,
+    processed: np.ndarray,
+    fs: int,
+    pesq_value: float,
+    spectra: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, float, float]:
     """Hu & Loizou's C_sig, C_bak, C_ovl from LLR, WSS, segSNR and a PESQ value."""
     w = wss(clean, processed, fs, spectra)
     ll = llr(clean, processed, fs, for_composite=True)
@@ -355,13 +491,32 @@ def csii(clean: np.ndarray, processed: np.ndarray, fs: int) -> tuple[float, floa
 # (numpy 1.26, whose array ``10**x`` differs from numpy 2's in the last bit for two
 # edges). The 8th-order band-pass filters amplify that bit to ~1e-6 in the NCM
 # value, so the edges are fixed here; other rates use the formula.
-_NCM_EDGES_16K = tuple(float.fromhex(h) for h in (
-    "0x1.2bfffffffffffp+8", "0x1.719703e30ba42p+8", "0x1.c1982626f919cp+8", "0x1.0ec93361a0bb0p+9",
-    "0x1.43a83e0e63e32p+9", "0x1.8070e15ca96a6p+9", "0x1.c65241a88e522p+9", "0x1.0b54709ecd0d4p+10",
-    "0x1.3982b5371b2e0p+10", "0x1.6e9a3ee4567e5p+10", "0x1.aba3d5ab96cc2p+10", "0x1.f1cfe1d5dfdb8p+10",
-    "0x1.213e2d0ae798fp+11", "0x1.4f9dca702a7a3p+11", "0x1.84ee0f7c7321dp+11", "0x1.c238df242137ep+11",
-    "0x1.0457f37ba0bd1p+12", "0x1.2cd949cebb58fp+12", "0x1.5b6a74bbda361p+12", "0x1.90f3b1c6478a5p+12",
-    "0x1.ce7fffffffff6p+12"))
+_NCM_EDGES_16K = tuple(
+    float.fromhex(h)
+    for h in (
+        "0x1.2bfffffffffffp+8",
+        "0x1.719703e30ba42p+8",
+        "0x1.c1982626f919cp+8",
+        "0x1.0ec93361a0bb0p+9",
+        "0x1.43a83e0e63e32p+9",
+        "0x1.8070e15ca96a6p+9",
+        "0x1.c65241a88e522p+9",
+        "0x1.0b54709ecd0d4p+10",
+        "0x1.3982b5371b2e0p+10",
+        "0x1.6e9a3ee4567e5p+10",
+        "0x1.aba3d5ab96cc2p+10",
+        "0x1.f1cfe1d5dfdb8p+10",
+        "0x1.213e2d0ae798fp+11",
+        "0x1.4f9dca702a7a3p+11",
+        "0x1.84ee0f7c7321dp+11",
+        "0x1.c238df242137ep+11",
+        "0x1.0457f37ba0bd1p+12",
+        "0x1.2cd949cebb58fp+12",
+        "0x1.5b6a74bbda361p+12",
+        "0x1.90f3b1c6478a5p+12",
+        "0x1.ce7fffffffff6p+12",
+    )
+)
 
 
 @lru_cache(maxsize=4)
@@ -387,11 +542,11 @@ def _ncm_design(fs: int) -> tuple[tuple[tuple[np.ndarray, np.ndarray], ...], np.
     if len(weight) != m:
         weight = weight[:m]
     if fs == 16000:
-        filters = tuple(tuple(np.array([float.fromhex(v) for v in part.split()]) for part in pair)
-                        for pair in FILTERS_16K_HEX)
+        filters = tuple(
+            tuple(np.array([float.fromhex(v) for v in part.split()]) for part in pair) for pair in FILTERS_16K_HEX
+        )
     else:
-        filters = tuple(butter(4, np.array([band[i], band[i + 1]]) * (2 / fs), btype="bandpass")
-                        for i in range(m))
+        filters = tuple(butter(4, np.array([band[i], band[i + 1]]) * (2 / fs), btype="bandpass") for i in range(m))
     frac = Fraction(32, fs)
     p, q = frac.numerator, frac.denominator
     taps = 2 * 10 * max(p, q) + 1
@@ -448,11 +603,11 @@ def _resample_envelope(x: np.ndarray, fs: int, h: np.ndarray) -> np.ndarray:
     windows = np.zeros(xt.shape[:-1] + (count * q,))
     lo, hi = max(first, 0), min(first + count * q, lx)
     if hi > lo:
-        windows[..., lo - first:hi - first] = xt[..., lo:hi]
+        windows[..., lo - first : hi - first] = xt[..., lo:hi]
     parts = (windows.reshape(-1, q) @ rev.reshape(blocks, q).T).reshape(xt.shape[:-1] + (count, blocks))
     out = parts[..., :n_out, 0].copy()
     for a in range(1, blocks):
-        out += parts[..., a:a + n_out, a]
+        out += parts[..., a : a + n_out, a]
     return out.T
 
 
@@ -469,15 +624,15 @@ def band_envelopes(xb: np.ndarray, yb: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     n = xb.shape[1]
     multiplier = np.zeros(n, dtype=complex)  # -i sign(frequency); 0 at DC and Nyquist
-    multiplier[1:(n + 1) // 2] = -1j
-    multiplier[n // 2 + 1:] = 1j
+    multiplier[1 : (n + 1) // 2] = -1j
+    multiplier[n // 2 + 1 :] = 1j
     both = np.empty(xb.shape, dtype=complex)
     both.real = xb
     both.imag = yb
     spectrum = fft.fft(both, axis=1)
     spectrum *= multiplier
     hilbert = fft.ifft(spectrum, axis=1, overwrite_x=True)
-    return np.sqrt(xb * xb + hilbert.real ** 2), np.sqrt(yb * yb + hilbert.imag ** 2)
+    return np.sqrt(xb * xb + hilbert.real**2), np.sqrt(yb * yb + hilbert.imag**2)
 
 
 def ncm(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
@@ -491,7 +646,7 @@ def ncm(clean: np.ndarray, processed: np.ndarray, fs: int) -> float:
     # segment would hold 450 MB), laid out bands x time so their FFTs run on contiguous memory
     xe, ye = [], []
     for lo in range(0, len(filters), NCM_BAND_GROUP):
-        group = filters[lo:lo + NCM_BAND_GROUP]
+        group = filters[lo : lo + NCM_BAND_GROUP]
         xb = np.empty((len(group), n))
         yb = np.empty((len(group), n))
         for i, (b, a) in enumerate(group):

@@ -22,8 +22,12 @@ def si_snr(est: np.ndarray, ref: np.ndarray) -> float:
     import torch
 
     loss = fast_bss_eval.si_sdr_loss(
-        est=torch.from_numpy(est).float(), ref=torch.from_numpy(ref).float(),
-        zero_mean=None, clamp_db=None, pairwise=False)
+        est=torch.from_numpy(est).float(),
+        ref=torch.from_numpy(ref).float(),
+        zero_mean=None,
+        clamp_db=None,
+        pairwise=False,
+    )
     return -float(loss)
 
 
@@ -49,7 +53,7 @@ def ci_sdr(est: np.ndarray, ref: np.ndarray, filter_length: int = 512) -> float:
     w = torch.linalg.solve(big_r, p[..., None]).squeeze(-1)
     filtered = torch.fft.irfft(xf * torch.fft.rfft(w, nfft), nfft)[..., : n + filter_length - 1]
     padded = torch.nn.functional.pad(d, [0, filter_length - 1])
-    num = torch.sum(filtered ** 2, dim=-1)
+    num = torch.sum(filtered**2, dim=-1)
     den = torch.sum((filtered - padded) ** 2, dim=-1)
     return float((10 * torch.log10(num / den))[0])
 
@@ -79,8 +83,8 @@ def bss_eval_one_source(est: np.ndarray, ref: np.ndarray, flen: int = 512) -> tu
     s_filt = np.fft.irfft(np.fft.rfft(coef, nfft) * s, nfft)[: n + flen - 1]
     e_artif = -s_filt
     e_artif[:n] += est
-    num = np.sum(s_filt ** 2)
-    den = np.sum(e_artif ** 2)
+    num = np.sum(s_filt**2)
+    den = np.sum(e_artif**2)
     sdr = np.inf if den == 0 else float(10 * np.log10(num / den))
     return sdr, float("inf"), sdr
 

@@ -124,12 +124,10 @@ def test_speaker_embedding_once_equals_forward(tiny) -> None:
 def test_full_size(device: str) -> None:
     if not SHARED_FIXTURE.is_dir():
         pytest.skip(f"full-size reference fixture not found at {SHARED_FIXTURE}")
-    model = _load_model(SHARED_FIXTURE / f"{device}_config.yaml",
-                        SHARED_FIXTURE / f"{device}_random_init.pt")
+    model = _load_model(SHARED_FIXTURE / f"{device}_config.yaml", SHARED_FIXTURE / f"{device}_random_init.pt")
     audio = _read(SHARED_FIXTURE / f"{device}_input.wav")
     enrol = _read(SHARED_FIXTURE / f"{device}_enrolment.wav")
-    _assert_close(_forward(model, audio[:, :64000], enrol),
-                  np.load(SHARED_FIXTURE / f"{device}_expected_forward.npy"))
+    _assert_close(_forward(model, audio[:, :64000], enrol), np.load(SHARED_FIXTURE / f"{device}_expected_forward.npy"))
     session = enhance_session(model, audio, enrol, 4, 3)
     _assert_close(session.numpy(), np.load(SHARED_FIXTURE / f"{device}_expected_session.npy"))
 
@@ -220,15 +218,19 @@ def test_tiny_session_edge_lengths(tiny, case: str) -> None:
 
 def test_system_missing_checkpoint(tmp_path: Path) -> None:
     shutil.copy(DATA / "tiny_config.yaml", tmp_path / "aria_config.yaml")
-    system = BaselineEnhancement(str(tmp_path / "{device}_config.yaml"),
-                                 str(tmp_path / "{device}_baseline.pt"))
+    system = BaselineEnhancement(str(tmp_path / "{device}_config.yaml"), str(tmp_path / "{device}_baseline.pt"))
     audio, enrol = torch.zeros(7, 16000), torch.zeros(1, 16000)
     with pytest.raises(FileNotFoundError) as info:
         system.process_session(audio, 16000, enrol, 16000, {"device": "aria"})
     message = str(info.value)
-    for needle in (str(tmp_path / "aria_baseline.pt"), "ckpt_path", "enhance_args/baseline.yaml",
-                   "CHiME9-ECHI/CHiME9-ECHI", "checkpoints/{aria,ha}_baseline.pt",
-                   "checkpoints/{aria,ha}_config.yaml"):
+    for needle in (
+        str(tmp_path / "aria_baseline.pt"),
+        "ckpt_path",
+        "enhance_args/baseline.yaml",
+        "CHiME9-ECHI/CHiME9-ECHI",
+        "checkpoints/{aria,ha}_baseline.pt",
+        "checkpoints/{aria,ha}_config.yaml",
+    ):
         assert needle in message
 
 
@@ -242,8 +244,9 @@ def test_system_tiny_session(tmp_path: Path, tiny, caplog: pytest.LogCaptureFixt
     _, audio, enrol = tiny
     shutil.copy(DATA / "tiny_config.yaml", tmp_path / "aria_config.yaml")
     shutil.copy(DATA / "tiny_random.pt", tmp_path / "aria_baseline.pt")
-    system = BaselineEnhancement(str(tmp_path / "{device}_config.yaml"),
-                                 str(tmp_path / "{device}_baseline.pt"), window_size=3, stride=2)
+    system = BaselineEnhancement(
+        str(tmp_path / "{device}_config.yaml"), str(tmp_path / "{device}_baseline.pt"), window_size=3, stride=2
+    )
     context = {"dataset": "dev", "session": "dev_02", "device": "aria", "pid": "P301"}
     with caplog.at_level(logging.INFO, logger="enhancement.baseline.system"):
         out = system.process_session(audio, 16000, enrol, 16000, context)
@@ -261,8 +264,7 @@ def test_system_tiny_session(tmp_path: Path, tiny, caplog: pytest.LogCaptureFixt
 def _random_block(seed: int = 0) -> GridBlock:
     """A small GridBlock with every parameter random (norm gains included)."""
     torch.manual_seed(seed)
-    block = GridBlock(emb_dim=8, emb_ks=4, emb_hs=1, hidden_channels=6, n_head=2,
-                      qk_output_channel=4).eval()
+    block = GridBlock(emb_dim=8, emb_ks=4, emb_hs=1, hidden_channels=6, n_head=2, qk_output_channel=4).eval()
     with torch.no_grad():
         for param in block.parameters():
             param.copy_(0.5 * torch.randn_like(param))
@@ -334,8 +336,9 @@ def test_tiny_batched_equals_one_by_one(tiny) -> None:
     enrolments = _partners(enrol)
     one_by_one = [enhance_session(model, audio, e, 3, 2) for e in enrolments]
     calls: list[tuple[int, int]] = []
-    batched = enhance_partners(model, audio, enrolments, 3, 2, lambda i, n: calls.append((i, n)),
-                               planner=fixed_planner(5))
+    batched = enhance_partners(
+        model, audio, enrolments, 3, 2, lambda i, n: calls.append((i, n)), planner=fixed_planner(5)
+    )
     assert calls == [(5, 12), (9, 12), (12, 12)]  # 9 full windows in 5 + 4, 3 last ones
     for got, ref in zip(batched, one_by_one):
         _assert_close(got.numpy(), ref.numpy())
@@ -384,9 +387,13 @@ def test_system_process_partners(tmp_path: Path, tiny, caplog: pytest.LogCapture
     _, audio, enrol = tiny
     shutil.copy(DATA / "tiny_config.yaml", tmp_path / "aria_config.yaml")
     shutil.copy(DATA / "tiny_random.pt", tmp_path / "aria_baseline.pt")
-    system = BaselineEnhancement(str(tmp_path / "{device}_config.yaml"),
-                                 str(tmp_path / "{device}_baseline.pt"), window_size=3, stride=2,
-                                 batch_windows=4)
+    system = BaselineEnhancement(
+        str(tmp_path / "{device}_config.yaml"),
+        str(tmp_path / "{device}_baseline.pt"),
+        window_size=3,
+        stride=2,
+        batch_windows=4,
+    )
     enrolments = dict(zip(["P1", "P2", "P3"], ((e, 16000) for e in _partners(enrol))))
     context = {"dataset": "dev", "session": "dev_02", "device": "aria"}
     with caplog.at_level(logging.INFO, logger="enhancement.baseline.system"):
@@ -401,11 +408,14 @@ def test_system_process_partners(tmp_path: Path, tiny, caplog: pytest.LogCapture
         system.process_partners(audio, 16000, {"P1": (enrol, 48000)}, context)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"batch_windows": 0}, "batch_windows must be at least 1"),
-    ({"memory_fraction": 1.5}, r"memory_fraction must be in \(0, 1\]"),
-    ({"precision": "bf16"}, "precision must be one of float32, tf32; got 'bf16'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"batch_windows": 0}, "batch_windows must be at least 1"),
+        ({"memory_fraction": 1.5}, r"memory_fraction must be in \(0, 1\]"),
+        ({"precision": "bf16"}, "precision must be one of float32, tf32; got 'bf16'"),
+    ],
+)
 def test_system_rejects_bad_options(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         BaselineEnhancement("c.yaml", "w.pt", **kwargs)

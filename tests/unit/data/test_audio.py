@@ -73,8 +73,11 @@ def test_truncated_wav_is_detected_although_libsndfile_reads_it(tmp_path):
     data = (tmp_path / "full.wav").read_bytes()
     (tmp_path / "cut.wav").write_bytes(data[: len(data) // 2])
     assert sf.info(tmp_path / "cut.wav").frames > 0  # the trap
-    with pytest.raises(AudioError, match=r"cut.wav is truncated: its header declares 192000 bytes of audio "
-                                         r"but only 95978 are in the file; re-copy"):
+    with pytest.raises(
+        AudioError,
+        match=r"cut.wav is truncated: its header declares 192000 bytes of audio "
+        r"but only 95978 are in the file; re-copy",
+    ):
         resample_file(tmp_path / "cut.wav", tmp_path / "o.wav", 16000)
     assert not (tmp_path / "o.wav").exists()
 
@@ -135,9 +138,13 @@ def test_truncated_flac_named_wav_names_the_file(tmp_path):
     sf.write(tmp_path / "full.flac", noise, 48000, format="FLAC")
     whole = (tmp_path / "full.flac").read_bytes()
     (tmp_path / "rec.wav").write_bytes(whole[: len(whole) // 2])
-    for read in (lambda: resample_file(tmp_path / "rec.wav", tmp_path / "o.wav", 16000),
-                 lambda: read_channels_first(tmp_path / "rec.wav")):
-        with pytest.raises(AudioError, match=r"rec.wav could not be read after frame \d+ of 48000 .*damaged or truncated"):
+    for read in (
+        lambda: resample_file(tmp_path / "rec.wav", tmp_path / "o.wav", 16000),
+        lambda: read_channels_first(tmp_path / "rec.wav"),
+    ):
+        with pytest.raises(
+            AudioError, match=r"rec.wav could not be read after frame \d+ of 48000 .*damaged or truncated"
+        ):
             read()
     assert not (tmp_path / "o.wav").exists()
 
@@ -166,8 +173,11 @@ def test_too_short_input_names_the_raw_file_not_the_resampled_one(tmp_path):
     with pytest.raises(AudioError, match=r"P1.wav is too short to resample: 1 frame\(s\) at 48000 Hz give no audio"):
         resample_file(tmp_path / "P1.wav", tmp_path / "o.wav", 16000)
     sf.write(tmp_path / "P2.wav", np.zeros(4800, np.float32), 48000, subtype="PCM_16")
-    with pytest.raises(AudioError, match=r"P2.wav is only 0.100 s long \(4800 frame\(s\) at 48000 Hz\); "
-                                         r"at least 0.5 s are needed"):
+    with pytest.raises(
+        AudioError,
+        match=r"P2.wav is only 0.100 s long \(4800 frame\(s\) at 48000 Hz\); "
+        r"at least 0.5 s are needed",
+    ):
         resample_file(tmp_path / "P2.wav", tmp_path / "o.wav", 16000, min_seconds=MIN_ENROLMENT_SECONDS)
     assert not (tmp_path / "o.wav").exists()
     assert resample_file(tmp_path / "P2.wav", tmp_path / "o.wav", 16000) == 1600  # no minimum by default
@@ -205,8 +215,12 @@ def test_disk_full_says_no_space_left_and_names_the_path(tmp_path):
     (tmp_path / "fill.py").write_text(FILL_DISK)
     mount = f"mount -t tmpfs -o size=64k tmpfs {tmp_path / 'small'}"
     run = f"{mount} && exec {sys.executable} {tmp_path / 'fill.py'} {tmp_path / 'small'} {tmp_path / 'raw.wav'}"
-    result = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", run], check=False,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", run],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0 and os.geteuid() == 0:  # user namespaces off: root can still mount privately
         result = subprocess.run(["unshare", "--mount", "sh", "-c", run], check=False, capture_output=True, text=True)
     assert result.returncode == 0, f"could not run on a small tmpfs:\n{result.stderr}"

@@ -24,9 +24,15 @@ def test_targets_skip_missing_device_once_each(tmp_path):
     skipped = []
     targets = targets_of(read_manifest(path, "dev"), ["aria", "ha"], on_skip=skipped.append)
     assert targets == [
-        Target("dev", "s1", "aria", "B"), Target("dev", "s1", "aria", "C"), Target("dev", "s1", "aria", "D"),
-        Target("dev", "s3", "aria", "I"), Target("dev", "s3", "aria", "J"), Target("dev", "s3", "aria", "L"),
-        Target("dev", "s3", "ha", "J"), Target("dev", "s3", "ha", "K"), Target("dev", "s3", "ha", "L"),
+        Target("dev", "s1", "aria", "B"),
+        Target("dev", "s1", "aria", "C"),
+        Target("dev", "s1", "aria", "D"),
+        Target("dev", "s3", "aria", "I"),
+        Target("dev", "s3", "aria", "J"),
+        Target("dev", "s3", "aria", "L"),
+        Target("dev", "s3", "ha", "J"),
+        Target("dev", "s3", "ha", "K"),
+        Target("dev", "s3", "ha", "L"),
     ]
     assert len(skipped) == 3 and "s1: no ha recording" in skipped[0]
 
@@ -35,8 +41,10 @@ def test_spread_covers_sessions_and_devices_before_partners(tmp_path):
     path = write(tmp_path, "s1,1,2,A,B,C,D\ns2,1,,E,F,G,H\ns3,4,1,I,J,K,L\n")
     targets = targets_of(read_manifest(path, "dev"), ["aria", "ha"], on_skip=lambda _: None)
     assert spread(targets, 4) == [
-        Target("dev", "s1", "aria", "B"), Target("dev", "s1", "ha", "A"),
-        Target("dev", "s2", "aria", "F"), Target("dev", "s3", "aria", "I"),
+        Target("dev", "s1", "aria", "B"),
+        Target("dev", "s1", "ha", "A"),
+        Target("dev", "s2", "aria", "F"),
+        Target("dev", "s3", "aria", "I"),
     ]
     assert spread(targets, 6)[4:] == [Target("dev", "s3", "ha", "J"), Target("dev", "s1", "aria", "C")]
     assert sorted(spread(targets, 100)) == sorted(targets) and spread(targets, 0) == []
@@ -93,8 +101,11 @@ def test_utf8_byte_order_mark_and_spaces_around_column_names_are_accepted(tmp_pa
 
 def test_missing_column_names_the_header_found(tmp_path):
     path = write(tmp_path, "s1,1,2,A,B,C,D\n", header="session,aria pos,ha_pos,pos1,pos2,pos3,pos4\n")
-    with pytest.raises(ManifestError, match=r"missing column\(s\) \['aria_pos'\] in the header found, "
-                                            r"\['session', 'aria pos', 'ha_pos'"):
+    with pytest.raises(
+        ManifestError,
+        match=r"missing column\(s\) \['aria_pos'\] in the header found, "
+        r"\['session', 'aria pos', 'ha_pos'",
+    ):
         read_manifest(path, "dev")
 
 
@@ -105,11 +116,14 @@ def test_non_utf8_byte_names_file_and_line(tmp_path):
         read_manifest(path, "dev")
 
 
-@pytest.mark.parametrize("text, expected", [
-    (HEADER, r"sessions.dev.csv lists no sessions \(it has only its header\)"),
-    (HEADER + "\n \n", r"sessions.dev.csv lists no sessions"),
-    ("", r"sessions.dev.csv is empty; its first line must be the header"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (HEADER, r"sessions.dev.csv lists no sessions \(it has only its header\)"),
+        (HEADER + "\n \n", r"sessions.dev.csv lists no sessions"),
+        ("", r"sessions.dev.csv is empty; its first line must be the header"),
+    ],
+)
 def test_manifest_without_sessions_is_an_error(tmp_path, text, expected):
     path = tmp_path / "sessions.dev.csv"
     path.write_text(text)
@@ -130,14 +144,22 @@ def test_row_with_other_field_count_than_the_header_names_the_row(tmp_path, body
         read_manifest(path, "dev")
 
 
-@pytest.mark.parametrize("body, expected", [
-    # the aria wearer (seat 1) also at a partner's seat: a file would be made for the wearer
-    ("s1,1,3,A,A,C,D\n", (r"row 2 \(session s1\): field 'pos2' = 'A' is also at seat 1 "
-                          r"\(field 'pos1', the aria wearer\)")),
-    # one pid at two partner seats: two targets with one file name
-    ("s1,1,,A,B,B,D\n", r"row 2 \(session s1\): field 'pos3' = 'B' is also at seat 2 \(field 'pos2'\)"),
-    ("s1,2,2,A,B,C,D\n", r"row 2 \(session s1\): field 'ha_pos' = '2' is also aria_pos"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        # the aria wearer (seat 1) also at a partner's seat: a file would be made for the wearer
+        (
+            "s1,1,3,A,A,C,D\n",
+            (
+                r"row 2 \(session s1\): field 'pos2' = 'A' is also at seat 1 "
+                r"\(field 'pos1', the aria wearer\)"
+            ),
+        ),
+        # one pid at two partner seats: two targets with one file name
+        ("s1,1,,A,B,B,D\n", r"row 2 \(session s1\): field 'pos3' = 'B' is also at seat 2 \(field 'pos2'\)"),
+        ("s1,2,2,A,B,C,D\n", r"row 2 \(session s1\): field 'ha_pos' = '2' is also aria_pos"),
+    ],
+)
 def test_one_participant_at_two_seats_or_two_devices_on_one_wearer(tmp_path, body, expected):
     path = write(tmp_path, body)
     with pytest.raises(ManifestError, match=expected) as err:

@@ -34,8 +34,11 @@ def test_files_as_validated_pass_and_a_changed_time_or_size_is_named(tmp_path):
     changed = changed_since_validated(record, files)
     assert [line.split(" (")[0].strip() for line in changed] == [str(files[0]), str(files[1])]
     assert "now 105 bytes" in changed[1] and "validated: 104 bytes" in changed[1]
-    with pytest.raises(SubmissionChanged, match=r"2 submission file\(s\) of system sys changed after the workflow "
-                                                r"made and validated them"):
+    with pytest.raises(
+        SubmissionChanged,
+        match=r"2 submission file\(s\) of system sys changed after the workflow "
+        r"made and validated them",
+    ):
         check_submission_unchanged([(record, files)], "sys")
 
 

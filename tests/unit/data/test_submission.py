@@ -34,9 +34,14 @@ def test_every_bad_file_is_listed(tmp_path):
         validate_submission(files, tmp_path / "validation.csv")
     message = str(err.value)
     assert message.startswith("6 of 7 submission files are invalid")
-    for expected in ["rate.wav: 48000 Hz, expected 16000", "float.wav: subtype FLOAT, expected PCM_16",
-                     "stereo.wav: 2 channels, expected 1", "short.wav: 1599 samples, expected 1600",
-                     "missing.wav: missing", "junk.wav: unreadable"]:
+    for expected in [
+        "rate.wav: 48000 Hz, expected 16000",
+        "float.wav: subtype FLOAT, expected PCM_16",
+        "stereo.wav: 2 channels, expected 1",
+        "short.wav: 1599 samples, expected 1600",
+        "missing.wav: missing",
+        "junk.wav: unreadable",
+    ]:
         assert expected in message
     assert "ok.wav" not in message
     assert not (tmp_path / "validation.csv").exists()
@@ -64,8 +69,11 @@ def test_wav_files_that_are_not_targets_fail_validation_and_stay(tmp_path):
 def test_bad_and_unexpected_files_are_listed_together(tmp_path):
     files = [Expected(write(tmp_path / "a.wav", 1599), 1600)]
     write(tmp_path / "b.wav", 1600)
-    with pytest.raises(SubmissionError, match=r"(?s)1 of 1 submission files are invalid.*a.wav: 1599 samples"
-                                              r".*1 .wav file\(s\) in .* are not targets.*b.wav"):
+    with pytest.raises(
+        SubmissionError,
+        match=r"(?s)1 of 1 submission files are invalid.*a.wav: 1599 samples"
+        r".*1 .wav file\(s\) in .* are not targets.*b.wav",
+    ):
         validate_submission(files, tmp_path / "validation.csv")
 
 

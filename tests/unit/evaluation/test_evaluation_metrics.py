@@ -37,7 +37,9 @@ def speech_like(seconds: float, seed: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def pair() -> tuple[np.ndarray, np.ndarray]:
     ref = speech_like(2.0, 1)
-    est = pcm16_round_trip(0.7 * ref + 0.2 * speech_like(2.0, 2) + 0.003 * np.random.default_rng(3).standard_normal(len(ref)))
+    est = pcm16_round_trip(
+        0.7 * ref + 0.2 * speech_like(2.0, 2) + 0.003 * np.random.default_rng(3).standard_normal(len(ref))
+    )
     return est, ref
 
 
@@ -174,7 +176,7 @@ def test_dnsmos_head_chunks_change_no_bit(monkeypatch):
     d = dnsmos.Dnsmos()
     x = (0.1 * np.random.default_rng(3).standard_normal(FS * 12)).astype(np.float32)
     starts = list(range(0, len(x) - 144160 + 1, FS))
-    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 10 ** 6)
+    monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 10**6)
     whole = d._primary_raw(x, starts)
     monkeypatch.setattr(dnsmos, "CHUNK_FRAMES", 100)
     assert all(np.array_equal(a, b) for a, b in zip(d._primary_raw(x, starts), whole, strict=True))
@@ -194,7 +196,7 @@ def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
     model = dnsmos.DNSMOS.__new__(dnsmos.DNSMOS)
     ours = dnsmos_mel.MelFeatures().hops(x, starts)
     for start, got in zip(starts, ours, strict=True):
-        expected = np.array(model.audio_melspec(audio=x[start:start + 144160][:-160])).astype("float32")
+        expected = np.array(model.audio_melspec(audio=x[start : start + 144160][:-160])).astype("float32")
         assert np.array_equal(got[0], expected)
 
 
@@ -223,8 +225,10 @@ def test_dnsmos_graph_cut_is_onnx_extractors():
     assert head_out.shape == (2, 32, 20, 80)
     features = np.pad(head_out, ((0, 0), (0, 0), (0, 430), (0, 0)))
     full_tail = extractor.extract_model([g.FEATURES], [g.SCORES]).SerializeToString()
-    assert np.array_equal(g.session(tail.SerializeToString(), 1).run(None, {g.FEATURES: features})[0],
-                          g.session(full_tail, 1).run(None, {g.FEATURES: features})[0])
+    assert np.array_equal(
+        g.session(tail.SerializeToString(), 1).run(None, {g.FEATURES: features})[0],
+        g.session(full_tail, 1).run(None, {g.FEATURES: features})[0],
+    )
     with pytest.raises(RuntimeError, match="not the DNSMOS P.835 graph"):
         with open(os.path.join(g.speechmos_model_dir(), "model_v8.onnx"), "rb") as f:
             g.cut_graph(f.read(), "model_v8.onnx")
@@ -277,10 +281,10 @@ def test_ncm_fixed_16k_design_is_the_butterworth_design():
     filters, weight, _ = sepm._ncm_design.__wrapped__(FS)
     edges = np.array(sepm._NCM_EDGES_16K)
     x = np.arange(len(edges)) * (np.log10(7400 / 165 + 1) - np.log10(300 / 165 + 1)) / 20 + np.log10(300 / 165 + 1)
-    assert edges == pytest.approx(165 * (10 ** x - 1), rel=1e-12)
+    assert edges == pytest.approx(165 * (10**x - 1), rel=1e-12)
     assert len(filters) == 20 and len(weight) == 20
     for i, (b, a) in enumerate(filters):
-        b2, a2 = butter(4, edges[i: i + 2] * 2 / FS, btype="bandpass")
+        b2, a2 = butter(4, edges[i : i + 2] * 2 / FS, btype="bandpass")
         assert b == pytest.approx(b2, rel=1e-12, abs=1e-25) and a == pytest.approx(a2, rel=1e-12)
 
 

@@ -48,8 +48,11 @@ def test_the_folder_is_read_through_the_workflows_manifest_reader(tmp_path, capl
     summary = evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"], earliest_start_s=0.0)
     assert summary["levels"]["aria.individual._._"]["kept"] == 6
     manifest.write_text("session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,1,P1,P2,P3,P4\n")
-    with pytest.raises(ManifestError, match=r"sessions.dev.csv, row 2 \(session dev_01\): field 'ha_pos' = '1' "
-                                            r"is also aria_pos"):
+    with pytest.raises(
+        ManifestError,
+        match=r"sessions.dev.csv, row 2 \(session dev_01\): field 'ha_pos' = '1' "
+        r"is also aria_pos",
+    ):
         evaluate_folder(root, sub, "dev", tmp_path / "out", metrics=["stoi"])
     with pytest.raises(ManifestError, match=r"sessions manifest .*sessions.eval.csv not found"):
         evaluate_folder(root, sub, "eval", tmp_path / "out", metrics=["stoi"])
@@ -71,23 +74,25 @@ def test_pcm16_round_trip_rounds_half_even_and_clips():
     assert list(pcm16_round_trip(x) * 32768) == [0, 2, 32767, -32768, -32768, 32767]
 
 
-
-@pytest.mark.parametrize(("seg", "ref_mod", "reason"), [
-    (Segment(0, 9000, 20100), None, "past_end"),
-    (Segment(1, 100, 9000), None, "before_30s"),
-    (Segment(2, 10000, 14799), None, "too_short"),
-    (Segment(3, 10000, 14800), None, None),  # exactly 0.3 s is kept (the check is < 0.3 s)
-    (Segment(4, 10000, 16000), "zero", "constant_ref"),
-    (Segment(5, 10000, 16000), "dc", "constant_ref"),
-    (Segment(6, 200, 5100), None, None),
-])
+@pytest.mark.parametrize(
+    ("seg", "ref_mod", "reason"),
+    [
+        (Segment(0, 9000, 20100), None, "past_end"),
+        (Segment(1, 100, 9000), None, "before_30s"),
+        (Segment(2, 10000, 14799), None, "too_short"),
+        (Segment(3, 10000, 14800), None, None),  # exactly 0.3 s is kept (the check is < 0.3 s)
+        (Segment(4, 10000, 16000), "zero", "constant_ref"),
+        (Segment(5, 10000, 16000), "dc", "constant_ref"),
+        (Segment(6, 200, 5100), None, None),
+    ],
+)
 def test_skip_reasons(seg, ref_mod, reason):
     ref = tone(20000)
     est = tone(20000, amp=0.1)
     if ref_mod == "zero":
-        ref[seg.start: seg.end] = 0
+        ref[seg.start : seg.end] = 0
     elif ref_mod == "dc":
-        ref[seg.start: seg.end] = 0.25
+        ref[seg.start : seg.end] = 0.25
     got = skip_reason(seg, ref, est, earliest_start=200, min_length_s=0.3)
     assert (got[0] if got else None) == reason
 
@@ -97,20 +102,57 @@ def test_score_segments_rows_and_metric_failure():
     est = tone(40000, amp=0.1)
     est[20000:30000] = 0
     segs = [Segment(0, 1000, 9000), Segment(1, 20000, 30000), Segment(2, 39000, 41000), Segment(3, 10, 900)]
-    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", segs, ref, est,
-                          SegmentScorer("quick"), earliest_start_s=0.0)
+    rows = score_segments(
+        Target("dev", "dev_01", "aria", "P2"),
+        "individual",
+        segs,
+        ref,
+        est,
+        SegmentScorer("quick"),
+        earliest_start_s=0.0,
+    )
     assert [(r["status"], r["reason"]) for r in rows] == [
-        ("scored", ""), ("skipped", "metric_failed"), ("skipped", "past_end"), ("skipped", "too_short")]
+        ("scored", ""),
+        ("skipped", "metric_failed"),
+        ("skipped", "past_end"),
+        ("skipped", "too_short"),
+    ]
     assert "pysepm" in rows[1]["detail"]
     assert 0.9 < rows[0]["stoi"] <= 1.0 and "pesq" not in rows[1]
 
 
 def test_table_round_trip_is_exact(tmp_path):
-    rows = [{"key": "a.wav", "session": "s", "device": "aria", "pid": "P1", "segment_type": "summed",
-             "index": 0, "start": 1, "end": 4801, "status": "scored", "reason": "", "detail": "",
-             "sdr": 0.1 + 0.2, "sir": math.inf, "pysepm_csii_low": math.nan},
-            {"key": "b.wav", "session": "s", "device": "aria", "pid": "P1", "segment_type": "summed",
-             "index": 1, "start": 1, "end": 2, "status": "skipped", "reason": "too_short", "detail": "x"}]
+    rows = [
+        {
+            "key": "a.wav",
+            "session": "s",
+            "device": "aria",
+            "pid": "P1",
+            "segment_type": "summed",
+            "index": 0,
+            "start": 1,
+            "end": 4801,
+            "status": "scored",
+            "reason": "",
+            "detail": "",
+            "sdr": 0.1 + 0.2,
+            "sir": math.inf,
+            "pysepm_csii_low": math.nan,
+        },
+        {
+            "key": "b.wav",
+            "session": "s",
+            "device": "aria",
+            "pid": "P1",
+            "segment_type": "summed",
+            "index": 1,
+            "start": 1,
+            "end": 2,
+            "status": "skipped",
+            "reason": "too_short",
+            "detail": "x",
+        },
+    ]
     path = write_table(rows, ["sdr", "sir", "pysepm_csii_low"], tmp_path / "t" / "table.csv")
     back, keys = read_table(path)
     assert keys == ["sdr", "sir", "pysepm_csii_low"]
@@ -129,9 +171,20 @@ def test_stats_weight_by_length_over_rows_with_the_key():
 
 
 def _row(session, pid, start, status="scored", reason="", **metrics):
-    return {"key": f"{session}.aria.{pid}.000.{start}_{start + 16000}.wav", "session": session,
-            "device": "aria", "pid": pid, "segment_type": "individual", "index": 0, "start": start,
-            "end": start + 16000, "status": status, "reason": reason, "detail": "", **metrics}
+    return {
+        "key": f"{session}.aria.{pid}.000.{start}_{start + 16000}.wav",
+        "session": session,
+        "device": "aria",
+        "pid": pid,
+        "segment_type": "individual",
+        "index": 0,
+        "start": start,
+        "end": start + 16000,
+        "status": status,
+        "reason": reason,
+        "detail": "",
+        **metrics,
+    }
 
 
 def test_tables_and_report_files_are_readable_by_the_team(tmp_path):
@@ -156,7 +209,9 @@ class Unwritable:
 def test_a_failing_write_leaves_no_temporary_file_and_no_partial_file(tmp_path):
     table = write_table([_row("dev_01", "P2", 480000, stoi=0.5)], ["stoi"], tmp_path / "t.csv")
     before = table.read_bytes()
-    rows = [_row("dev_01", "P2", 16000 * i, stoi=0.5) for i in range(2000)] + [_row("dev_01", "P3", 0, stoi=Unwritable())]
+    rows = [_row("dev_01", "P2", 16000 * i, stoi=0.5) for i in range(2000)] + [
+        _row("dev_01", "P3", 0, stoi=Unwritable())
+    ]
     with pytest.raises(RuntimeError, match="cannot be written"):
         write_table(rows, ["stoi"], table)  # fails after 2000 rows
     assert table.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["t.csv"]
@@ -164,8 +219,14 @@ def test_a_failing_write_leaves_no_temporary_file_and_no_partial_file(tmp_path):
     unencodable = _row("dev_01", "P4", 480000, stoi=0.5)
     unencodable["key"] = "dev_01.aria.P4.\ud800.wav"  # fails while its report files are written
     with pytest.raises(UnicodeEncodeError):
-        write_reports([_row("dev_01", "P2", 480000, stoi=0.5), unencodable], ["stoi"], "dev", out,
-                      devices=("aria",), segment_types=("individual",))
+        write_reports(
+            [_row("dev_01", "P2", 480000, stoi=0.5), unencodable],
+            ["stoi"],
+            "dev",
+            out,
+            devices=("aria",),
+            segment_types=("individual",),
+        )
     for path in out.iterdir():
         assert not path.name.startswith("."), path
         if path.suffix == ".json":
@@ -173,13 +234,21 @@ def test_a_failing_write_leaves_no_temporary_file_and_no_partial_file(tmp_path):
 
 
 def test_reports_levels_and_the_30s_rule(tmp_path):
-    rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 1000, stoi=0.9),
-            _row("dev_02", "P5", 500000, "skipped", "constant_ref")]
-    summary = write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria", "ha"),
-                            segment_types=("individual",), earliest_start_s=30.0)
+    rows = [
+        _row("dev_01", "P2", 480000, stoi=0.5),
+        _row("dev_01", "P3", 1000, stoi=0.9),
+        _row("dev_02", "P5", 500000, "skipped", "constant_ref"),
+    ]
+    summary = write_reports(
+        rows, ["stoi"], "dev", tmp_path, devices=("aria", "ha"), segment_types=("individual",), earliest_start_s=30.0
+    )
     names = sorted(p.name for p in tmp_path.glob("report.*.json"))
-    assert names == ["report.dev.aria.individual._._.json", "report.dev.aria.individual.dev_01.P2.json",
-                     "report.dev.aria.individual.dev_01._.json", "report.dev.ha.individual._._.json"]
+    assert names == [
+        "report.dev.aria.individual._._.json",
+        "report.dev.aria.individual.dev_01.P2.json",
+        "report.dev.aria.individual.dev_01._.json",
+        "report.dev.ha.individual._._.json",
+    ]
     device = json.loads((tmp_path / "report.dev.aria.individual._._.json").read_text())
     assert list(device) == ["stoi", "duration", "start_time"]
     assert device["stoi"]["count"] == 1 and device["stoi"]["weighted_mean"] == 0.5
@@ -197,13 +266,15 @@ def test_evaluate_folder_on_a_small_dataset(tmp_path, caplog):
     (root / "ref" / "dev").mkdir(parents=True)
     sub.mkdir()
     (root / "metadata" / "sessions.dev.csv").write_text(
-        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\n")
+        "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\ndev_01,1,,P1,P2,P3,P4\n"
+    )
     n = 40000
     for i, pid in enumerate(("P2", "P3", "P4")):
         ref = tone(n, 200 + 100 * i)
         sf.write(root / "ref" / "dev" / f"dev_01.aria.{pid}.wav", ref, FS, subtype="PCM_16")
         (root / "metadata" / "ref" / "dev" / f"dev_01.aria.{pid}.csv").write_text(
-            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n")
+            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n"
+        )
         if pid != "P4":
             sf.write(sub / f"dev_01.aria.{pid}.wav", 0.8 * ref, FS, subtype="PCM_16")
     with caplog.at_level(logging.WARNING):
@@ -221,18 +292,37 @@ def test_comparison_pairs_segments_by_key_and_leaves_out_the_unpaired(tmp_path):
     from enhancement.evaluation.jobs import compare_systems, segment_scores
 
     def row(key, device, stype, start, si_snr, status="scored"):
-        return {"key": key, "session": "s1", "device": device, "pid": "P1", "segment_type": stype, "index": 0,
-                "start": start, "end": start + 48000, "status": status, "reason": "", "detail": "",
-                **({"si_snr": si_snr, "sdr": si_snr / 2} if status == "scored" else {})}
+        return {
+            "key": key,
+            "session": "s1",
+            "device": device,
+            "pid": "P1",
+            "segment_type": stype,
+            "index": 0,
+            "start": start,
+            "end": start + 48000,
+            "status": status,
+            "reason": "",
+            "detail": "",
+            **({"si_snr": si_snr, "sdr": si_snr / 2} if status == "scored" else {}),
+        }
 
     early = 31 * FS
-    reference = [row("a", "aria", "individual", early, 1.0), row("b", "aria", "individual", early, 3.0),
-                 row("c", "aria", "individual", early, 0.0, "skipped"), row("d", "ha", "individual", early, 2.0),
-                 row("a", "aria", "summed", early, 5.0)]
-    ours = [row("a", "aria", "individual", early, 3.0), row("b", "aria", "individual", early, 7.0),
-            row("c", "aria", "individual", early, 50.0),  # the reference skipped it: not paired
-            row("e", "aria", "individual", early, 90.0),  # only ours has it: not paired
-            row("d", "ha", "individual", early, math.nan), row("a", "aria", "summed", early, 4.0)]
+    reference = [
+        row("a", "aria", "individual", early, 1.0),
+        row("b", "aria", "individual", early, 3.0),
+        row("c", "aria", "individual", early, 0.0, "skipped"),
+        row("d", "ha", "individual", early, 2.0),
+        row("a", "aria", "summed", early, 5.0),
+    ]
+    ours = [
+        row("a", "aria", "individual", early, 3.0),
+        row("b", "aria", "individual", early, 7.0),
+        row("c", "aria", "individual", early, 50.0),  # the reference skipped it: not paired
+        row("e", "aria", "individual", early, 90.0),  # only ours has it: not paired
+        row("d", "ha", "individual", early, math.nan),
+        row("a", "aria", "summed", early, 4.0),
+    ]
     systems = {}
     for name, rows in {"ref": reference, "ours": ours}.items():
         table = write_table(rows, ["si_snr", "sdr"], tmp_path / name / "tables" / "t.csv")
@@ -260,12 +350,14 @@ def small_dataset(root, dataset="dev", n=40000, sub=None):
     (root / "metadata" / "ref" / dataset).mkdir(parents=True, exist_ok=True)
     (root / "ref" / dataset).mkdir(parents=True, exist_ok=True)
     (root / "metadata" / f"sessions.{dataset}.csv").write_text(
-        f"session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n{dataset}_01,1,,P1,P2,P3,P4\n")
+        f"session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n{dataset}_01,1,,P1,P2,P3,P4\n"
+    )
     for i, pid in enumerate(("P2", "P3", "P4")):
         ref = tone(n, 200 + 100 * i)
         sf.write(root / "ref" / dataset / f"{dataset}_01.aria.{pid}.wav", ref, FS, subtype="PCM_16")
         (root / "metadata" / "ref" / dataset / f"{dataset}_01.aria.{pid}.csv").write_text(
-            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n")
+            f"0,{1000 + i},{9000 + i}\n1,20000,30000\n"
+        )
         if sub is not None:
             sub.mkdir(parents=True, exist_ok=True)
             sf.write(sub / f"{dataset}_01.aria.{pid}.wav", 0.8 * ref, FS, subtype="PCM_16")
@@ -275,16 +367,22 @@ def small_dataset(root, dataset="dev", n=40000, sub=None):
 def partner_files(root, sub, pid, dataset="dev", **files) -> PartnerFiles:
     """What a scoring job of ``small_dataset``'s session reads for one partner (``files`` replace some)."""
     target = Target(dataset, f"{dataset}_01", "aria", pid)
-    return PartnerFiles(target, files.get("submission", sub / f"{target.stem}.wav"),
-                        files.get("reference", target.in_data_root(root, REFERENCE)),
-                        files.get("segments", target.in_data_root(root, SEGMENTS)))
+    return PartnerFiles(
+        target,
+        files.get("submission", sub / f"{target.stem}.wav"),
+        files.get("reference", target.in_data_root(root, REFERENCE)),
+        files.get("segments", target.in_data_root(root, SEGMENTS)),
+    )
 
 
 def test_a_partner_without_reference_is_not_scored_nor_the_sums_the_others_are(tmp_path, caplog):
     """In the workflow, a reference missing from data_root is no input of the job (None)."""
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
-    partners = [partner_files(root, sub, "P2"), partner_files(root, sub, "P3", reference=None),
-                partner_files(root, sub, "P4")]
+    partners = [
+        partner_files(root, sub, "P2"),
+        partner_files(root, sub, "P3", reference=None),
+        partner_files(root, sub, "P4"),
+    ]
     with caplog.at_level(logging.WARNING):
         individual, summed = score_session_device(partners, SegmentScorer(["stoi"]), earliest_start_s=0.0)
     assert "dev_01.aria.P3 is not scored: its reference is missing" in caplog.text
@@ -297,16 +395,17 @@ def test_stored_audio_reads_a_segment_of_the_files_summed_as_reading_them_whole(
     """A job holds no whole signal (a 36-minute file is 276 MB as float64): each
     segment is read from the files, zero-padded to the longest, summed in order."""
     from enhancement.evaluation.scoring import StoredAudio
+
     a = np.concatenate([tone(1000), [-1.0, 32767 / 32768]])
     b = tone(700, f=500.0) * 0.5
     sf.write(tmp_path / "a.wav", a, FS, subtype="PCM_16")
     sf.write(tmp_path / "b.wav", b, FS, subtype="FLOAT")
     one = StoredAudio.of(tmp_path / "a.wav", "reference")
     whole_a = sf.read(tmp_path / "a.wav")[0]
-    assert len(one) == len(a) and np.array_equal(one[0:len(a)], whole_a)
+    assert len(one) == len(a) and np.array_equal(one[0 : len(a)], whole_a)
     both = StoredAudio.summed([one, StoredAudio.of(tmp_path / "b.wav", "reference")])
     padded_b = np.zeros(len(a))
-    padded_b[:len(b)] = sf.read(tmp_path / "b.wav")[0]
+    padded_b[: len(b)] = sf.read(tmp_path / "b.wav")[0]
     expected = whole_a + padded_b
     for start, end in [(0, 10), (len(b) - 5, len(b) + 5), (len(b) + 3, len(a)), (len(a) - 2, len(a) + 50)]:
         got = both[start:end]
@@ -326,8 +425,9 @@ def test_summed_segments_cut_the_sums_of_every_partner(tmp_path):
     ests = [sf.read(sub / f"dev_01.aria.{pid}.wav")[0] for pid in ("P2", "P3", "P4")]
     ref, est = sum(refs), sum(ests)
     row = summed[-1]
-    expected = SegmentScorer(["stoi"]).score(pcm16_round_trip(est[row["start"]:row["end"]]),
-                                             pcm16_round_trip(ref[row["start"]:row["end"]]))
+    expected = SegmentScorer(["stoi"]).score(
+        pcm16_round_trip(est[row["start"] : row["end"]]), pcm16_round_trip(ref[row["start"] : row["end"]])
+    )
     assert row["stoi"] == expected["stoi"]
 
 
@@ -358,6 +458,7 @@ EMPTY_INPUTS = {
 def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_one(tmp_path, case, caplog):
     """Before: all-skipped levels and NaN means with exit 0, or a raw soundfile error."""
     from enhancement.evaluation.jobs import report_job, score_job
+
     root, sub = small_dataset(tmp_path / "data", sub=tmp_path / "sub"), tmp_path / "sub"
     relative, says = EMPTY_INPUTS[case]
     path = root / relative
@@ -369,8 +470,13 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
         path.write_bytes(b"")
     tables = tmp_path / "tables"
     with caplog.at_level(logging.WARNING):
-        score_job([partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")], tables / "individual.csv",
-                  tables / "summed.csv", ["stoi"], 0.0)
+        score_job(
+            [partner_files(root, sub, pid) for pid in ("P2", "P3", "P4")],
+            tables / "individual.csv",
+            tables / "summed.csv",
+            ["stoi"],
+            0.0,
+        )
     assert f"dev_01.aria.P3 is not scored: {path} {says}" in caplog.text
     assert f"dev_01.aria summed is not scored: {path} {says}" in caplog.text
     individual = read_table(tables / "individual.csv")[0]
@@ -378,10 +484,14 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
     assert [r["pid"] for r in individual] == ["P2", "P2", "P4", "P4"]  # the others are scored
     summary = report_job(sorted(tables.glob("*.csv")), "dev", tmp_path / "out", ["aria"], 0.0, ["stoi"])
     assert summary["levels"]["aria.individual._._"] == {
-        "segments": 4, "kept": 4, "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0,
-                                              "metric_failed": 0}}
-    assert ("aria summed (dev): no segment was scored (no file of it was scored); its report files hold count 0 "
-            "and NaN statistics, which are no score") in caplog.text
+        "segments": 4,
+        "kept": 4,
+        "skipped": {"past_end": 0, "before_0s": 0, "too_short": 0, "constant_ref": 0, "metric_failed": 0},
+    }
+    assert (
+        "aria summed (dev): no segment was scored (no file of it was scored); its report files hold count 0 "
+        "and NaN statistics, which are no score"
+    ) in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         evaluate_folder(root, sub, "dev", tmp_path / "folder", metrics=["stoi"], earliest_start_s=0.0)
@@ -390,32 +500,54 @@ def test_empty_reference_or_segment_list_is_named_and_not_scored_like_a_missing_
 
 def test_earliest_start_past_every_segment_is_an_error_naming_the_value(tmp_path):
     rows = [_row("dev_01", "P2", 480000, stoi=0.5), _row("dev_01", "P3", 500000, "skipped", "constant_ref")]
-    with pytest.raises(ValueError, match=r"evaluation_earliest_start_s is 1000000 s, past every segment of aria "
-                                         r"individual in dev \(2 segment\(s\), the last starting at 31.250 s\): "
-                                         r"nothing would be scored"):
-        write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",),
-                      earliest_start_s=1e6)
+    with pytest.raises(
+        ValueError,
+        match=r"evaluation_earliest_start_s is 1000000 s, past every segment of aria "
+        r"individual in dev \(2 segment\(s\), the last starting at 31.250 s\): "
+        r"nothing would be scored",
+    ):
+        write_reports(
+            rows, ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",), earliest_start_s=1e6
+        )
     assert not list(tmp_path.iterdir())  # no report written that looks like a result
 
 
 def test_a_level_with_nothing_scored_is_a_warning_saying_why(tmp_path, caplog):
-    rows = [_row("dev_01", "P2", 480000, "skipped", "past_end"), _row("dev_01", "P3", 500000, "skipped", "past_end"),
-            _row("dev_01", "P4", 1000, stoi=0.5)]
+    rows = [
+        _row("dev_01", "P2", 480000, "skipped", "past_end"),
+        _row("dev_01", "P3", 500000, "skipped", "past_end"),
+        _row("dev_01", "P4", 1000, stoi=0.5),
+    ]
     with caplog.at_level(logging.WARNING):
         write_reports(rows, ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",))
-    assert ("aria individual (dev): no segment was scored (3 segment(s) skipped: 1 before_30s, 2 past_end); its "
-            "report files hold count 0 and NaN statistics, which are no score") in caplog.text
+    assert (
+        "aria individual (dev): no segment was scored (3 segment(s) skipped: 1 before_30s, 2 past_end); its "
+        "report files hold count 0 and NaN statistics, which are no score"
+    ) in caplog.text
 
 
 def test_the_skip_reason_names_the_configured_earliest_start(tmp_path):
     ref, est = tone(40000), tone(40000, amp=0.1)
-    rows = score_segments(Target("dev", "dev_01", "aria", "P2"), "individual", [Segment(0, 1000, 9000),
-                          Segment(1, 20000, 30000)], ref, est, SegmentScorer(["stoi"]), earliest_start_s=0.5)
+    rows = score_segments(
+        Target("dev", "dev_01", "aria", "P2"),
+        "individual",
+        [Segment(0, 1000, 9000), Segment(1, 20000, 30000)],
+        ref,
+        est,
+        SegmentScorer(["stoi"]),
+        earliest_start_s=0.5,
+    )
     assert [r["reason"] for r in rows] == ["before_0.5s", ""]
     assert rows[0]["detail"] == "start 1000 < earliest start 8000"
-    summary = write_reports([_row("dev_01", "P2", 1000, stoi=0.5), _row("dev_01", "P2", 480000, stoi=0.4)],
-                            ["stoi"], "dev", tmp_path, devices=("aria",), segment_types=("individual",),
-                            earliest_start_s=10)
+    summary = write_reports(
+        [_row("dev_01", "P2", 1000, stoi=0.5), _row("dev_01", "P2", 480000, stoi=0.4)],
+        ["stoi"],
+        "dev",
+        tmp_path,
+        devices=("aria",),
+        segment_types=("individual",),
+        earliest_start_s=10,
+    )
     assert summary["levels"]["aria.individual._._"]["skipped"]["before_10s"] == 1
     rows = read_table_rows(tmp_path / "segments.dev.aria.individual.csv")
     assert [r["reason"] for r in rows] == ["before_10s", ""]
@@ -423,6 +555,7 @@ def test_the_skip_reason_names_the_configured_earliest_start(tmp_path):
 
 def read_table_rows(path):
     import csv
+
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
 
@@ -436,11 +569,14 @@ def test_duplicated_segment_rows_are_scored_once_with_a_warning_naming_the_file(
     assert f"{path}: rows 3, 4 repeat rows 1, 2; each segment is scored once" in caplog.text
 
 
-@pytest.mark.parametrize(("row", "says"), [
-    ("3,-16000,16000", "start -16000 is negative"),
-    ("3,20000,16000", "end 16000 is not after start 20000"),
-    ("3,16000,16000", "end 16000 is not after start 16000"),
-])
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        ("3,-16000,16000", "start -16000 is negative"),
+        ("3,20000,16000", "end 16000 is not after start 20000"),
+        ("3,16000,16000", "end 16000 is not after start 16000"),
+    ],
+)
 def test_negative_or_reversed_segment_rows_are_errors_naming_the_file_and_row(tmp_path, row, says):
     """Before: skipped as before_30s or too_short, which they are not."""
     path = tmp_path / "s.csv"

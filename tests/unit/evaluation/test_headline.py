@@ -19,8 +19,7 @@ def test_by_default_every_system_of_the_work_folder_is_compared_passthrough_firs
 
 
 def test_compare_systems_narrows_and_orders_and_names_the_missing():
-    shown, absent = compared_systems(["baseline", "ghost", "passthrough"],
-                                     ["passthrough", "baseline", "other"], "mine")
+    shown, absent = compared_systems(["baseline", "ghost", "passthrough"], ["passthrough", "baseline", "other"], "mine")
     assert shown == ["baseline", "passthrough", "mine"] and absent == ["ghost"]
     note = absent_note("dev", absent)
     assert "ghost" in note and "enhancement_name=ghost" in note and "run_evaluation.py" in note
@@ -35,16 +34,28 @@ def write_comparison(path: Path, rows: list[dict]) -> Path:
 
 
 def row(system: str, device: str, stype: str, pesq: float, gain: float | str) -> dict:
-    return {"system": system, "device": device, "segment_type": stype, "segments": 7,
-            "pesq": pesq, "stoi": 0.5, "sir": "inf", "pesq_improvement": gain, "stoi_improvement": ""}
+    return {
+        "system": system,
+        "device": device,
+        "segment_type": stype,
+        "segments": 7,
+        "pesq": pesq,
+        "stoi": 0.5,
+        "sir": "inf",
+        "pesq_improvement": gain,
+        "stoi_improvement": "",
+    }
 
 
 def test_the_headline_shows_the_systems_numbers_and_its_gain_over_the_tables_first_system(tmp_path):
-    table = write_comparison(tmp_path / "c.csv", [
-        row("passthrough", "aria", "individual", 1.1, 0.0),
-        row("mine", "aria", "individual", 1.5, 0.4),
-        row("mine", "ha", "summed", 2.25, -0.125),
-    ])
+    table = write_comparison(
+        tmp_path / "c.csv",
+        [
+            row("passthrough", "aria", "individual", 1.1, 0.0),
+            row("mine", "aria", "individual", 1.5, 0.4),
+            row("mine", "ha", "summed", 2.25, -0.125),
+        ],
+    )
     lines = headline_text(table, "mine", "dev")
     assert "mine" in lines[0] and "over passthrough" in lines[0] and "higher is better" in lines[0]
     assert lines[1].split() == ["device", "type", "segments", "pesq", "stoi"]  # sir is no headline key
@@ -61,7 +72,8 @@ def test_the_reference_system_itself_shows_no_gain_and_a_missing_table_says_noth
     assert run_summary([("eval", tmp_path / "none.csv")], "passthrough", []) == []
 
 
-@pytest.mark.parametrize(("key", "higher"), [("pesq", True), ("pysepm_llr", False),
-                                              ("pysepm_wss_improvement", False), ("sdr", True)])
+@pytest.mark.parametrize(
+    ("key", "higher"), [("pesq", True), ("pysepm_llr", False), ("pysepm_wss_improvement", False), ("sdr", True)]
+)
 def test_direction_of_each_key(key, higher):
     assert higher_is_better(key) is higher

@@ -44,10 +44,14 @@ def test_spectrogram_figure_reads_only_the_first_seconds(tmp_path):
 def test_distribution_figure_with_systems_and_devices(tmp_path):
     rng = np.random.default_rng(1)
     scores = {
-        name: pd.DataFrame({
-            "device": ["aria"] * 5 + ["ha"] * 5,
-            "si_snr": rng.normal(10, 3, 10), "stoi": rng.uniform(0.8, 1, 10), "pesq": rng.uniform(1, 2, 10),
-        })
+        name: pd.DataFrame(
+            {
+                "device": ["aria"] * 5 + ["ha"] * 5,
+                "si_snr": rng.normal(10, 3, 10),
+                "stoi": rng.uniform(0.8, 1, 10),
+                "pesq": rng.uniform(1, 2, 10),
+            }
+        )
         for name in ("passthrough", "example")
     }
     scores["example"].loc[0, "si_snr"] = np.inf  # sir-like infinities are left out of a box, not plotted
@@ -106,8 +110,16 @@ def comparison_rows(systems: dict[str, float], keys: dict[str, float] | None = N
     for system, offset in systems.items():
         for device in ("aria", "ha"):
             for stype in ("individual", "summed"):
-                record = {"system": system, "device": device, "segment_type": stype, "segments": 12,
-                          "pesq": 1.5 + offset, "stoi": 0.8, **keys, "pysepm_llr": 1.2 - offset}
+                record = {
+                    "system": system,
+                    "device": device,
+                    "segment_type": stype,
+                    "segments": 12,
+                    "pesq": 1.5 + offset,
+                    "stoi": 0.8,
+                    **keys,
+                    "pysepm_llr": 1.2 - offset,
+                }
                 record |= {"pesq_improvement": offset, "stoi_improvement": 0.0, "pysepm_llr_improvement": -offset}
                 record |= {f"{k}_improvement": 0.0 for k in keys}
                 records.append(record)
@@ -117,7 +129,7 @@ def comparison_rows(systems: dict[str, float], keys: dict[str, float] | None = N
 def cells_of(markup: str, label: str) -> str:
     """The markup of the first table row whose first cell starts with ``label``."""
     start = markup.index(f'class="echi-text">{label}')
-    return markup[start:markup.index("</tr>", start)]
+    return markup[start : markup.index("</tr>", start)]
 
 
 def test_headline_puts_the_reference_first_and_colours_improvements_by_direction(tmp_path):
@@ -138,7 +150,9 @@ def test_headline_puts_the_reference_first_and_colours_improvements_by_direction
     reference = cells_of(fragment, '<span class="echi-name">passthrough')
     assert "(reference)" in reference and "echi-gain" not in reference
     assert fragment.index('name">passthrough') < fragment.index('name">better') < fragment.index('name">worse')
-    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(fragment, '<span class="echi-name">better')
+    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(
+        fragment, '<span class="echi-name">better'
+    )
     assert 'echi-worse" title="worse than passthrough">-0.125<' in cells_of(fragment, '<span class="echi-name">worse')
     assert 'echi-same" title="the same as passthrough">+0.000<' in cells_of(fragment, '<span class="echi-name">same')
 
@@ -149,7 +163,9 @@ def test_lower_is_better_keys_are_green_when_they_fall(tmp_path):
     text = page.read_text()
     row = cells_of(text, '<span title="lower is better">pysepm_<wbr>llr&nbsp;&#8595;</span>')
     assert 'echi-better" title="better than passthrough">-0.250<' in row  # llr fell: better
-    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(text, '<span title="higher is better">pesq')
+    assert 'echi-better" title="better than passthrough">+0.250<' in cells_of(
+        text, '<span title="higher is better">pesq'
+    )
 
 
 def test_comparison_page_keeps_every_number_in_a_table_per_device_and_segment_type(tmp_path):
@@ -172,9 +188,17 @@ def test_comparison_page_keeps_every_number_in_a_table_per_device_and_segment_ty
 
 
 def test_odd_values_are_explained_only_where_they_appear(tmp_path):
-    numbers = pd.DataFrame({"device": ["aria", "ha"], "segment_type": ["individual", "individual"],
-                            "segments": [3, 4], "sdr": [4.5, 5.5], "sir": [math.inf, math.inf],
-                            "pysepm_c_ovl": [1.0, 1.7], "pesq": [1.2, 1.3]})
+    numbers = pd.DataFrame(
+        {
+            "device": ["aria", "ha"],
+            "segment_type": ["individual", "individual"],
+            "segments": [3, 4],
+            "sdr": [4.5, 5.5],
+            "sir": [math.inf, math.inf],
+            "pysepm_c_ovl": [1.0, 1.7],
+            "pesq": [1.2, 1.3],
+        }
+    )
     odd, plain = tmp_path / "odd.html", tmp_path / "plain.html"
     official_page(numbers, odd, "Official scores: a, dev")
     official_page(numbers.drop(columns=["sir"]).assign(pysepm_c_ovl=[1.5, 1.7]), plain, "Official scores: b, dev")
@@ -198,12 +222,19 @@ def test_no_value_reaches_the_pages_as_markup(tmp_path):
     table["device"] = table["device"] + HOSTILE
     csv_path = tmp_path / "comparison.csv"
     table.to_csv(csv_path, index=False)
-    pages = {"headline": tmp_path / "headline.html", "comparison": tmp_path / "comparison.html",
-             "official": tmp_path / "official.html"}
+    pages = {
+        "headline": tmp_path / "headline.html",
+        "comparison": tmp_path / "comparison.html",
+        "official": tmp_path / "official.html",
+    }
     write_headline(csv_path, pages["headline"], f"dev{HOSTILE}")
     comparison_page(table, pages["comparison"], f"Systems {HOSTILE}", note=f"note {HOSTILE}")
-    official_page(table.drop(columns=["system"]).drop_duplicates(["device", "segment_type"]), pages["official"],
-                  f"Official {HOSTILE}", note=HOSTILE)
+    official_page(
+        table.drop(columns=["system"]).drop_duplicates(["device", "segment_type"]),
+        pages["official"],
+        f"Official {HOSTILE}",
+        note=HOSTILE,
+    )
     for name, path in pages.items():
         markup = path.read_text()
         tags = parsed(markup)
@@ -221,9 +252,17 @@ def score_table(path, pesq: dict[int, float], pid: str = "P1", skipped: tuple[in
     rows = []
     for index, value in pesq.items():
         start, end = 32000 * index, 32000 * index + (16000 * (index + 1) if index == 5 else 24000)
-        row = {"key": f"s.aria.{pid}.{index:03d}.wav", "session": "s", "device": "aria", "pid": pid,
-               "segment_type": "individual", "index": index, "start": start, "end": end,
-               "status": "skipped" if index in skipped else "scored"}
+        row = {
+            "key": f"s.aria.{pid}.{index:03d}.wav",
+            "session": "s",
+            "device": "aria",
+            "pid": pid,
+            "segment_type": "individual",
+            "index": index,
+            "start": start,
+            "end": end,
+            "status": "skipped" if index in skipped else "scored",
+        }
         if index not in skipped:
             row |= {"pesq": value, "stoi": 0.9}
         rows.append(row)
@@ -251,8 +290,7 @@ def test_excerpts_are_where_the_system_loses_most_against_the_reference(tmp_path
     # not scored: the segment list's first kept segments; nothing: the first seconds
     listed, _ = choose_excerpts(None, None, "P1", "mine", "mine", [(48000, 64000), (96000, 112000)])
     assert [(e.start_s, e.seconds) for e in listed] == [(3.0, 1.0), (6.0, 1.0)]
-    assert choose_excerpts(None, None, "P1", "mine", "mine")[0] == [Excerpt(0.0, EXCERPT_SECONDS,
-                                                                            "0.00 s to 4.00 s")]
+    assert choose_excerpts(None, None, "P1", "mine", "mine")[0] == [Excerpt(0.0, EXCERPT_SECONDS, "0.00 s to 4.00 s")]
 
 
 def test_a_lower_is_better_key_loses_when_it_rises():

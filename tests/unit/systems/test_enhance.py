@@ -40,13 +40,16 @@ def test_numpy_output_is_accepted_and_float32():
     assert out.dtype == np.float32
 
 
-@pytest.mark.parametrize("output, message", [
-    (torch.zeros(2, 16000), r"returned shape \(2, 16000\) for dataset dev, session s1, device aria, pid P1"),
-    (torch.full((16000,), float("nan")), "returned 16000 NaN/Inf samples"),
-    (torch.tensor([0.0, float("inf")] * 8000), "returned 8000 NaN/Inf samples"),
-    (torch.zeros(16000 - 321), r"returned 15679 samples .* expected 16000"),
-    (torch.zeros(16000 * 3), r"returned 48000 samples"),
-])
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        (torch.zeros(2, 16000), r"returned shape \(2, 16000\) for dataset dev, session s1, device aria, pid P1"),
+        (torch.full((16000,), float("nan")), "returned 16000 NaN/Inf samples"),
+        (torch.tensor([0.0, float("inf")] * 8000), "returned 8000 NaN/Inf samples"),
+        (torch.zeros(16000 - 321), r"returned 15679 samples .* expected 16000"),
+        (torch.zeros(16000 * 3), r"returned 48000 samples"),
+    ],
+)
 def test_bad_outputs_are_errors_naming_system_and_target(output, message):
     with pytest.raises(OutputError, match=message) as err:
         to_submission_samples(output, 16000, "mysys", WHERE)
@@ -102,7 +105,9 @@ def test_system_is_built_and_args_checked_before_audio_is_read(tmp_path, clean_r
     job["device_wav"] = tmp_path / "not_there.wav"  # never reached
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: example\nargs: {output_rate: 16000}\n")
-    with pytest.raises(ArgsError, match=r"bad.yaml does not fit Example.__init__: missing arg\(s\) \['output_sample_rate'\]"):
+    with pytest.raises(
+        ArgsError, match=r"bad.yaml does not fit Example.__init__: missing arg\(s\) \['output_sample_rate'\]"
+    ):
         enhance_session_device(**job, enhancement_name="example", args_yaml=bad)
     mismatch = tmp_path / "m.yaml"
     mismatch.write_text("name: baseline\nargs: {}\n")
@@ -123,8 +128,11 @@ def test_a_raising_system_names_the_target(tmp_path, clean_registry):
     args = tmp_path / "raises.yaml"
     args.write_text("name: raises\n")
     job = make_job(tmp_path)
-    with pytest.raises(SystemFailed, match="raises.process_session failed for dataset dev, session s1, "
-                       "device aria, pid B: RuntimeError: out of ideas"):
+    with pytest.raises(
+        SystemFailed,
+        match="raises.process_session failed for dataset dev, session s1, "
+        "device aria, pid B: RuntimeError: out of ideas",
+    ):
         enhance_session_device(**job, enhancement_name="raises", args_yaml=args)
     assert not job["outputs"]["B"].exists()
 
@@ -194,13 +202,18 @@ def test_process_partners_missing_pid_and_failure_name_the_target(tmp_path, clea
     args = tmp_path / "short.yaml"
     args.write_text("name: short\n")
     job = make_job(tmp_path)
-    with pytest.raises(OutputError, match=r"short.process_partners returned \['A', 'C'\] for dataset "
-                       r"dev, session s1, device aria; expected .* each of \['A', 'B', 'C'\]"):
+    with pytest.raises(
+        OutputError,
+        match=r"short.process_partners returned \['A', 'C'\] for dataset "
+        r"dev, session s1, device aria; expected .* each of \['A', 'B', 'C'\]",
+    ):
         enhance_session_device(**job, enhancement_name="short", args_yaml=args)
     assert not any(p.exists() for p in job["outputs"].values())
     job["target"] = SessionDevice("dev", "boom", "aria")
-    with pytest.raises(SystemFailed, match="short.process_partners failed for dataset dev, session "
-                       "boom, device aria: RuntimeError: no memory left"):
+    with pytest.raises(
+        SystemFailed,
+        match="short.process_partners failed for dataset dev, session boom, device aria: RuntimeError: no memory left",
+    ):
         enhance_session_device(**job, enhancement_name="short", args_yaml=args)
 
 
@@ -228,8 +241,11 @@ def test_each_partner_sees_the_device_audio_as_read(tmp_path, clean_registry, ca
 
 
 def test_integer_output_is_an_error_not_a_square_wave():
-    with pytest.raises(OutputError, match=r"sys returned integer samples \(int16\) for dataset dev.*int16 PCM "
-                                          r"divided by 32768"):
+    with pytest.raises(
+        OutputError,
+        match=r"sys returned integer samples \(int16\) for dataset dev.*int16 PCM "
+        r"divided by 32768",
+    ):
         to_submission_samples(np.full(16000, 1000, dtype=np.int16), 16000, "sys", WHERE)
     with pytest.raises(OutputError, match="integer samples"):
         to_submission_samples(torch.zeros(16000, dtype=torch.int32), 16000, "sys", WHERE)
@@ -257,8 +273,11 @@ def test_a_system_calling_sys_exit_is_named(tmp_path, clean_registry):
     args = tmp_path / "quitter.yaml"
     args.write_text("name: quitter\n")
     job = make_job(tmp_path)
-    with pytest.raises(SystemFailed, match=r"quitter.process_session failed for dataset dev, session s1, device "
-                                           r"aria, pid A: it called sys.exit\(0\); a system must return"):
+    with pytest.raises(
+        SystemFailed,
+        match=r"quitter.process_session failed for dataset dev, session s1, device "
+        r"aria, pid A: it called sys.exit\(0\); a system must return",
+    ):
         enhance_session_device(**job, enhancement_name="quitter", args_yaml=args)
 
 
@@ -283,7 +302,7 @@ def plugin_job(tmp_path, monkeypatch, name: str, code: str, args: str):
     return make_job(tmp_path), plugins / f"{name}.yaml"
 
 
-WANDERER = '''
+WANDERER = """
 import os
 from enhancement.registry import register_enhancement
 
@@ -296,7 +315,7 @@ class Wanderer:
     def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
         os.chdir(self.where)
         return device_audio[0]
-'''
+"""
 
 
 def test_a_system_changing_the_working_directory_moves_no_file(tmp_path, monkeypatch, clean_registry):
@@ -307,9 +326,16 @@ def test_a_system_changing_the_working_directory_moves_no_file(tmp_path, monkeyp
     elsewhere.mkdir()
     job, args = plugin_job(tmp_path, monkeypatch, "wanderer", WANDERER, f"{{where: {elsewhere}}}")
     monkeypatch.chdir(tmp_path)
-    relative = {key: (value.relative_to(tmp_path) if hasattr(value, "relative_to") else
-                      {k: v.relative_to(tmp_path) for k, v in value.items()} if isinstance(value, dict) else value)
-                for key, value in job.items()}
+    relative = {
+        key: (
+            value.relative_to(tmp_path)
+            if hasattr(value, "relative_to")
+            else {k: v.relative_to(tmp_path) for k, v in value.items()}
+            if isinstance(value, dict)
+            else value
+        )
+        for key, value in job.items()
+    }
     with job_logging("job.log"):
         enhance_session_device(**relative, enhancement_name="wanderer", args_yaml=args.relative_to(tmp_path))
     assert list(elsewhere.iterdir()) == []
@@ -319,11 +345,13 @@ def test_a_system_changing_the_working_directory_moves_no_file(tmp_path, monkeyp
     log = (tmp_path / "job.log").read_text()
     assert f"building wanderer changed the working directory to {elsewhere}; changed it back to {tmp_path}" in log
     for pid in "ABC":
-        assert (f"wanderer.process_session for dataset dev, session s1, device aria, pid {pid} changed the "
-                f"working directory to {elsewhere}; changed it back to {tmp_path}") in log
+        assert (
+            f"wanderer.process_session for dataset dev, session s1, device aria, pid {pid} changed the "
+            f"working directory to {elsewhere}; changed it back to {tmp_path}"
+        ) in log
 
 
-SPAWNER = '''
+SPAWNER = """
 import multiprocessing
 import subprocess
 import time
@@ -351,7 +379,7 @@ class Spawner:
         if self.fail:
             raise RuntimeError("gave up")
         return device_audio[0]
-'''
+"""
 
 
 def running(pid: int) -> bool:
@@ -379,7 +407,10 @@ def test_processes_a_system_starts_end_with_the_job(tmp_path, monkeypatch, clean
         time.sleep(0.1)
     assert not [pid for pid in pids if running(pid)], "a process the system started outlived the job"
     log = (tmp_path / "job.log").read_text()
-    assert re.search(rf"spawner on dataset dev, session s1, device aria: {len(pids)} process\(es\) the system "
-                     r"started were still running when its work ended: \d+ \(python[^)]*\), \d+ \(sleep\)", log)
+    assert re.search(
+        rf"spawner on dataset dev, session s1, device aria: {len(pids)} process\(es\) the system "
+        r"started were still running when its work ended: \d+ \(python[^)]*\), \d+ \(sleep\)",
+        log,
+    )
     if not fail:
         assert all(p.exists() for p in job["outputs"].values())

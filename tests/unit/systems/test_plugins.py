@@ -34,13 +34,16 @@ def test_missing_env_folder_is_an_error(tmp_path):
 @pytest.mark.parametrize("spelling", ["absolute", "trailing_slash", "relative"])
 def test_plugins_import_from_any_spelling_of_the_folder(tmp_path, clean_registry, spelling, monkeypatch):
     name = f"plugin_{spelling}"
-    folder = make_folder(tmp_path, {
-        "single.py": GAIN_PLUGIN.format(name=name),
-        # a package plugin using a relative import
-        "pkg/__init__.py": "from .impl import Impl\n",
-        "pkg/impl.py": GAIN_PLUGIN.format(name=name + "_pkg").replace("class Plugin", "class Impl"),
-        "_private.py": "raise RuntimeError('must not be imported')\n",
-    })
+    folder = make_folder(
+        tmp_path,
+        {
+            "single.py": GAIN_PLUGIN.format(name=name),
+            # a package plugin using a relative import
+            "pkg/__init__.py": "from .impl import Impl\n",
+            "pkg/impl.py": GAIN_PLUGIN.format(name=name + "_pkg").replace("class Plugin", "class Impl"),
+            "_private.py": "raise RuntimeError('must not be imported')\n",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     given = {"absolute": str(folder), "trailing_slash": f"{folder}/", "relative": "my_plugins"}[spelling]
     load_plugins(plugin_dirs({"ECHIPLUGINS": given}))
@@ -90,6 +93,11 @@ def test_a_package_installed_without_its_clone_says_how_to_find_the_workflow(tmp
     assert alone.returncode != 0
     assert "is not a clone of the ECHI enhancement workflow" in alone.stderr
     assert "pip install -e ." in alone.stderr and "ECHI_WORKFLOW_DIR" in alone.stderr
-    told = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env={**env, "ECHI_WORKFLOW_DIR": str(REPO_ROOT)}, cwd=tmp_path)
+    told = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**env, "ECHI_WORKFLOW_DIR": str(REPO_ROOT)},
+        cwd=tmp_path,
+    )
     assert told.returncode == 0 and str(REPO_ROOT / "enhancement_plugins") in told.stdout

@@ -30,6 +30,7 @@ def test_registering_a_name_twice_names_both_classes(clean_registry):
         def process_session(self, *a, **k): ...
 
     with pytest.raises(RegistryError, match=r"registered twice.*First.*Second"):
+
         @register_enhancement("twice")
         class Second:
             def process_session(self, *a, **k): ...
@@ -39,6 +40,7 @@ def test_registering_a_name_twice_names_both_classes(clean_registry):
 
 def test_class_without_process_session_is_rejected(clean_registry):
     with pytest.raises(RegistryError, match="no process_session"):
+
         @register_enhancement("broken")
         class Broken:
             pass

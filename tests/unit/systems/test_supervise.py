@@ -32,8 +32,11 @@ def test_a_hang_past_the_time_limit_is_stopped_naming_the_stage():
         time.sleep(60)
 
     started = time.monotonic()
-    with pytest.raises(SupervisedFailure, match=r"sys on target: no result after 0\.0 minutes \(time_limit "
-                                                r"0\.0333333 minutes\) while in sys.process_session for pid P2"):
+    with pytest.raises(
+        SupervisedFailure,
+        match=r"sys on target: no result after 0\.0 minutes \(time_limit "
+        r"0\.0333333 minutes\) while in sys.process_session for pid P2",
+    ):
         run_supervised(work, what="sys on target", time_limit_s=2)
     assert time.monotonic() - started < 10
 
@@ -43,8 +46,11 @@ def test_os_exit_zero_is_named_as_an_exit_during_the_stage():
         report("in sys.process_session for pid P3")
         os._exit(0)
 
-    with pytest.raises(SupervisedFailure, match=r"sys on target: the process exited \(exit code 0\) while "
-                                                r"in sys.process_session for pid P3, before the job's outputs"):
+    with pytest.raises(
+        SupervisedFailure,
+        match=r"sys on target: the process exited \(exit code 0\) while "
+        r"in sys.process_session for pid P3, before the job's outputs",
+    ):
         run_supervised(work, what="sys on target")
 
 
@@ -92,7 +98,9 @@ def test_sigterm_to_the_job_ends_the_child_too(tmp_path):
     job, child = start_hung_job(tmp_path, stderr=subprocess.PIPE, text=True)
     job.send_signal(signal.SIGTERM)
     _, stderr = job.communicate(timeout=30)
-    assert job.returncode != 0 and "sys on target: stopped by SIGTERM (Snakemake or the cluster ending the job)" in stderr
+    assert (
+        job.returncode != 0 and "sys on target: stopped by SIGTERM (Snakemake or the cluster ending the job)" in stderr
+    )
     time.sleep(0.5)
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)

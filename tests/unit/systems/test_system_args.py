@@ -45,15 +45,18 @@ def test_load_reads_rate_and_resources(tmp_path):
     assert load_args(yaml_file(tmp_path, "name: x\n")).sample_rate == 16000
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("name: x\nargs: [1, 2]\n", "'args' must be a mapping"),
-    ("name: x\nargz: {}\n", r"unknown top-level key\(s\) \['argz'\]"),
-    ("name: x\nsample_rate: fast\n", "'sample_rate' must be a whole number of Hz from 8000 to 192000"),
-    ("name: [x\n", "is not valid YAML"),
-    ("- 1\n", "must be a mapping"),
-    ("name: x\nresources: [gpu, 1]\n", "'resources' must be a mapping"),
-    ("!!python/object/apply:os.system ['true']\n", "is not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("name: x\nargs: [1, 2]\n", "'args' must be a mapping"),
+        ("name: x\nargz: {}\n", r"unknown top-level key\(s\) \['argz'\]"),
+        ("name: x\nsample_rate: fast\n", "'sample_rate' must be a whole number of Hz from 8000 to 192000"),
+        ("name: [x\n", "is not valid YAML"),
+        ("- 1\n", "must be a mapping"),
+        ("name: x\nresources: [gpu, 1]\n", "'resources' must be a mapping"),
+        ("!!python/object/apply:os.system ['true']\n", "is not valid YAML"),
+    ],
+)
 def test_bad_yaml_names_the_file(tmp_path, text, expected):
     path = yaml_file(tmp_path, text)
     with pytest.raises(ArgsError, match=expected) as err:
@@ -80,8 +83,11 @@ def test_torch_device_only_for_classes_that_take_it(tmp_path):
 @pytest.mark.parametrize("rate", ["16", "1", "1600000", "7999", "192001", "16000.0", "True"])
 def test_sample_rate_outside_a_sane_range_names_the_yaml(tmp_path, rate):
     path = yaml_file(tmp_path, f"name: x\nsample_rate: {rate}\n")
-    with pytest.raises(ArgsError, match=rf"sys.yaml: 'sample_rate' must be a whole number of Hz from 8000 to "
-                                        rf"192000 .*got {rate!s}"):
+    with pytest.raises(
+        ArgsError,
+        match=rf"sys.yaml: 'sample_rate' must be a whole number of Hz from 8000 to "
+        rf"192000 .*got {rate!s}",
+    ):
         load_args(path)
 
 
@@ -95,31 +101,46 @@ def test_no_gpu_is_a_sensible_count(tmp_path):
 
 
 def test_any_resource_key_is_passed_through(tmp_path):
-    text = ("resources: {slurm_partition: gpu, slurm_account: lab1, slurm_extra: '--exclusive', constraint: a100,\n"
-            "            qos: 12, gpu: 1, gpu_model: a100, mem_mb: 32000, runtime: 120, cpus_per_task: 4,\n"
-            "            tmpdisk_gb: 2.5}\n")
+    text = (
+        "resources: {slurm_partition: gpu, slurm_account: lab1, slurm_extra: '--exclusive', constraint: a100,\n"
+        "            qos: 12, gpu: 1, gpu_model: a100, mem_mb: 32000, runtime: 120, cpus_per_task: 4,\n"
+        "            tmpdisk_gb: 2.5}\n"
+    )
     resources = load_args(yaml_file(tmp_path, text)).resources
-    assert resources == {"slurm_partition": "gpu", "slurm_account": "lab1", "slurm_extra": "--exclusive",
-                         "constraint": "a100", "qos": 12, "gpu": 1, "gpu_model": "a100", "mem_mb": 32000,
-                         "runtime": 120, "cpus_per_task": 4, "tmpdisk_gb": 2.5}
+    assert resources == {
+        "slurm_partition": "gpu",
+        "slurm_account": "lab1",
+        "slurm_extra": "--exclusive",
+        "constraint": "a100",
+        "qos": 12,
+        "gpu": 1,
+        "gpu_model": "a100",
+        "mem_mb": 32000,
+        "runtime": 120,
+        "cpus_per_task": 4,
+        "tmpdisk_gb": 2.5,
+    }
 
 
-@pytest.mark.parametrize("resources, expected", [
-    ('{mem_mb: "lots"}', r"resources.mem_mb must be a whole number >= 1 \(MB\), got 'lots'"),
-    ("{mem_mb: 8000.5}", r"resources.mem_mb must be a whole number >= 1"),
-    ("{gpu: -1}", r"resources.gpu must be a whole number >= 0 \(a count\), got -1"),
-    ("{gpu: true}", r"resources.gpu must be a whole number >= 0"),
-    ("{runtime: 1h}", r"resources.runtime must be a whole number >= 1 \(minutes\), got '1h'"),
-    ("{cpus_per_task: [4]}", r"resources.cpus_per_task must be a whole number >= 1"),
-    # 0 MB is the whole node's memory on SLURM (--mem=0); 0 minutes or CPUs no job at all
-    ("{mem_mb: 0}", r"resources.mem_mb must be a whole number >= 1 \(MB\), got 0; leave the key out"),
-    ("{runtime: 0}", r"resources.runtime must be a whole number >= 1 \(minutes\), got 0"),
-    ("{cpus_per_task: -2}", r"resources.cpus_per_task must be a whole number >= 1 \(a count\), got -2"),
-    ("{slurm_partition: [a, b]}", r"resources.slurm_partition must be a plain string or number, got \['a', 'b'\]"),
-    ("{constraint: {a: 1}}", r"resources.constraint must be a plain string or number"),
-    ("{qos: null}", r"resources.qos must be a plain string or number, got None"),
-    ("{1: x}", r"resource name 1 must be a string"),
-])
+@pytest.mark.parametrize(
+    "resources, expected",
+    [
+        ('{mem_mb: "lots"}', r"resources.mem_mb must be a whole number >= 1 \(MB\), got 'lots'"),
+        ("{mem_mb: 8000.5}", r"resources.mem_mb must be a whole number >= 1"),
+        ("{gpu: -1}", r"resources.gpu must be a whole number >= 0 \(a count\), got -1"),
+        ("{gpu: true}", r"resources.gpu must be a whole number >= 0"),
+        ("{runtime: 1h}", r"resources.runtime must be a whole number >= 1 \(minutes\), got '1h'"),
+        ("{cpus_per_task: [4]}", r"resources.cpus_per_task must be a whole number >= 1"),
+        # 0 MB is the whole node's memory on SLURM (--mem=0); 0 minutes or CPUs no job at all
+        ("{mem_mb: 0}", r"resources.mem_mb must be a whole number >= 1 \(MB\), got 0; leave the key out"),
+        ("{runtime: 0}", r"resources.runtime must be a whole number >= 1 \(minutes\), got 0"),
+        ("{cpus_per_task: -2}", r"resources.cpus_per_task must be a whole number >= 1 \(a count\), got -2"),
+        ("{slurm_partition: [a, b]}", r"resources.slurm_partition must be a plain string or number, got \['a', 'b'\]"),
+        ("{constraint: {a: 1}}", r"resources.constraint must be a plain string or number"),
+        ("{qos: null}", r"resources.qos must be a plain string or number, got None"),
+        ("{1: x}", r"resource name 1 must be a string"),
+    ],
+)
 def test_bad_resources_name_the_yaml_and_the_key(tmp_path, resources, expected):
     path = yaml_file(tmp_path, f"name: x\nresources: {resources}\n")
     with pytest.raises(ArgsError, match=expected) as err:
@@ -127,18 +148,24 @@ def test_bad_resources_name_the_yaml_and_the_key(tmp_path, resources, expected):
     assert str(path) in str(err.value)
 
 
-BOMB = "\n".join(
-    ["name: x", "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    + [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
-    + ["args: {gain: *l8}"]
-) + "\n"
+BOMB = (
+    "\n".join(
+        ["name: x", "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        + [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+        + ["args: {gain: *l8}"]
+    )
+    + "\n"
+)
 
 
 def test_alias_bomb_is_refused_quickly_naming_the_yaml(tmp_path):
     path = yaml_file(tmp_path, BOMB)
     assert len(BOMB) < 600
-    with pytest.raises(ArgsError, match=r"sys.yaml: its aliases \(\*name\) expand it to \d+ values, more than the "
-                                        r"100000 allowed"):
+    with pytest.raises(
+        ArgsError,
+        match=r"sys.yaml: its aliases \(\*name\) expand it to \d+ values, more than the "
+        r"100000 allowed",
+    ):
         load_args(path)
 
 

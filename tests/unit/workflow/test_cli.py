@@ -34,8 +34,11 @@ def test_help_lists_every_config_key_with_its_default(program):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: python {program}")
     schema = yaml.safe_load((REPO_ROOT / "enhancement/config.schema.yaml").read_text())
-    listed = [line.split(" = ")[0].strip() for line in result.stdout.splitlines() if line.startswith("  ") and " = " in line
-              and not line.startswith("      ")]
+    listed = [
+        line.split(" = ")[0].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("  ") and " = " in line and not line.startswith("      ")
+    ]
     assert listed == list(schema["properties"])
     assert "  metrics = full\n" in result.stdout and "  compare_systems = (empty)" in result.stdout
     assert "snakemake" not in result.stderr  # nothing was run
@@ -54,10 +57,15 @@ def test_evaluation_words_and_upstream_spellings_become_config_keys():
     from enhancement.workflow.cli import evaluation_command
 
     ours = evaluation_command(["data_root=D", "submission_dir=S", "system=mine", "--", "-n"])
-    assert ours[ours.index("--config") - 1:] == ["-n", "--config", "data_root=D", "submission_dir=S",
-                                                 "enhancement_name=mine"]
+    assert ours[ours.index("--config") - 1 :] == [
+        "-n",
+        "--config",
+        "data_root=D",
+        "submission_dir=S",
+        "enhancement_name=mine",
+    ]
     upstream = evaluation_command(["paths.enhancement_output_dir=S", "shared.exp_name=mine"])
-    assert upstream[upstream.index("--config") + 1:] == ["submission_dir=S", "enhancement_name=mine"]
+    assert upstream[upstream.index("--config") + 1 :] == ["submission_dir=S", "enhancement_name=mine"]
     with pytest.raises(UsageError, match="submission_dir=<folder> system=<name>"):
         evaluation_command(["data_root=D", "system=mine"])
 
@@ -68,10 +76,14 @@ def test_run_evaluation_scores_every_dataset_it_is_given():
 
     def config(argv):
         command = evaluation_command(argv)
-        return command[command.index("--config") + 1:]
+        return command[command.index("--config") + 1 :]
 
     assert config(["datasets=[eval]", "submission_dir=S", "system=mine"]) == [
-        "datasets=[eval]", "submission_dir=S", "enhancement_name=mine", "evaluate_datasets=[eval]"]
+        "datasets=[eval]",
+        "submission_dir=S",
+        "enhancement_name=mine",
+        "evaluate_datasets=[eval]",
+    ]
     given = config(["datasets=[dev,eval]", "evaluate_datasets=[dev]", "submission_dir=S", "system=mine"])
     assert given == ["datasets=[dev,eval]", "evaluate_datasets=[dev]", "submission_dir=S", "enhancement_name=mine"]
     assert "evaluate_datasets" not in " ".join(config(["submission_dir=S", "system=mine"]))
@@ -82,7 +94,8 @@ def test_a_dataset_with_references_left_out_by_evaluate_datasets_is_named_once()
 
     assert unscored_note(["dev", "eval"], ["dev"], ["dev", "eval"]) == (
         "eval: references found but not scored, as evaluate_datasets is [dev]; to score it, "
-        "--config evaluate_datasets=[dev,eval]")
+        "--config evaluate_datasets=[dev,eval]"
+    )
     assert unscored_note(["dev", "eval"], [], ["dev", "eval"]).startswith("dev, eval: references found")
     assert unscored_note(["dev", "eval"], ["dev"], ["dev"]) is None  # eval has no references: nothing to score
     assert unscored_note(["eval"], ["eval"], ["eval"]) is None

@@ -9,8 +9,13 @@ SCHEMA = str(REPO / "enhancement" / "config.schema.yaml")
 
 
 def config(**overrides):
-    base = {"data_root": "d", "datasets": ["dev"], "devices": ["aria"], "work_dir": "w",
-            "enhancement_name": "passthrough"}
+    base = {
+        "data_root": "d",
+        "datasets": ["dev"],
+        "devices": ["aria"],
+        "work_dir": "w",
+        "enhancement_name": "passthrough",
+    }
     return {**base, **overrides}
 
 

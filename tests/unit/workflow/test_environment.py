@@ -44,14 +44,20 @@ def test_job_scripts_import_the_package_where_it_is_not_installed(tmp_path: Path
         f" + [{site_packages!r}, {str(scripts)!r}];"
         "import enhancement.systems.enhance, enhancement.data.audio, enhancement.data.submission; print(enhancement.__file__)"
     )
-    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                            env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(scripts / "enhancement" / "__init__.py")
     # and without the link it would fail: the check above is not vacuous
     code_without = code.replace(f", {str(scripts)!r}", "")
-    result = subprocess.run([sys.executable, "-S", "-c", code_without], capture_output=True, text=True,
-                            cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code_without],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode != 0 and "No module named 'enhancement'" in result.stderr
 
 
@@ -61,6 +67,9 @@ def test_echi_no_apt_installs_nothing_and_says_how_to_run_the_tests_later(monkey
 
     monkeypatch.setenv("ECHI_NO_APT", "1")
     monkeypatch.setattr("shutil.which", lambda name: pytest.fail(f"looked for {name}"))
-    with pytest.raises(AptUnavailable, match=r"^no Chromium; ECHI_NO_APT=1, so no apt-get install chromium: .*"
-                                             r"make test-system"):
+    with pytest.raises(
+        AptUnavailable,
+        match=r"^no Chromium; ECHI_NO_APT=1, so no apt-get install chromium: .*"
+        r"make test-system",
+    ):
         apt_install(("chromium",), "no Chromium")

@@ -26,7 +26,9 @@ def package(tmp_path: Path) -> Path:
     write(pkg / "systems" / "__init__.py", "")
     write(pkg / "systems" / "builtins.py", "from enhancement.heavy import model\n")
     write(pkg / "heavy.py", "model = 'weights'\n")
-    write(pkg / "audio.py", '''\
+    write(
+        pkg / "audio.py",
+        '''\
         """Audio helpers."""
         from enhancement.maths import scale
 
@@ -37,7 +39,8 @@ def package(tmp_path: Path) -> Path:
             """Resample."""
             from .lazy import helper  # imported only when called
             return helper(scale(x, GAIN))
-        ''')
+        ''',
+    )
     write(pkg / "maths.py", "def scale(x, g):\n    return x * g\n")
     write(pkg / "lazy.py", "def helper(x):\n    return x\n")
     write(pkg / "unused.py", "Y = 3\n")
@@ -55,13 +58,18 @@ def names(files: list[Path], root: Path) -> set[str]:
 def test_closure_follows_absolute_relative_lazy_imports_and_parent_packages(package):
     files = imported_files([package.parent / "scripts" / "job.py"], package)
     assert names(files, package.parent) == {
-        "scripts/job.py", "enhancement/__init__.py", "enhancement/registry.py",
+        "scripts/job.py",
+        "enhancement/__init__.py",
+        "enhancement/registry.py",
         "enhancement/systems/__init__.py",  # the package's __init__ imports from it
-        "enhancement/audio.py", "enhancement/maths.py", "enhancement/lazy.py",
+        "enhancement/audio.py",
+        "enhancement/maths.py",
+        "enhancement/lazy.py",
     }
     deep = imported_files([package / "sub" / "deep.py"], package)
-    assert {"enhancement/maths.py", "enhancement/sub/near.py", "enhancement/sub/__init__.py"} \
-        <= names(deep, package.parent)
+    assert {"enhancement/maths.py", "enhancement/sub/near.py", "enhancement/sub/__init__.py"} <= names(
+        deep, package.parent
+    )
 
 
 def test_the_builtin_systems_are_not_followed_from_the_package_init_but_are_when_imported(package):
@@ -69,22 +77,27 @@ def test_the_builtin_systems_are_not_followed_from_the_package_init_but_are_when
     systems' own (system_code), not every job's; a module that imports them
     explicitly runs them."""
     script = write(package.parent / "scripts" / "uses_builtins.py", "from enhancement.systems.builtins import x\n")
-    assert "enhancement/heavy.py" not in names(imported_files([package.parent / "scripts/job.py"], package),
-                                               package.parent)
-    assert {"enhancement/systems/builtins.py", "enhancement/heavy.py"} <= names(imported_files([script], package),
-                                                                        package.parent)
+    assert "enhancement/heavy.py" not in names(
+        imported_files([package.parent / "scripts/job.py"], package), package.parent
+    )
+    assert {"enhancement/systems/builtins.py", "enhancement/heavy.py"} <= names(
+        imported_files([script], package), package.parent
+    )
 
 
 def fingerprint(package: Path) -> str:
     return code_fingerprint(imported_files([package.parent / "scripts" / "job.py"], package))
 
 
-@pytest.mark.parametrize("edit", [
-    ("# the gain", "# the gain, doubled in 2024"),
-    ('"""Resample."""', '"""Resample to the rate the system wants."""'),
-    ("GAIN = 2", "GAIN   =   (2)"),
-    ('"""Audio helpers."""\n', ""),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("# the gain", "# the gain, doubled in 2024"),
+        ('"""Resample."""', '"""Resample to the rate the system wants."""'),
+        ("GAIN = 2", "GAIN   =   (2)"),
+        ('"""Audio helpers."""\n', ""),
+    ],
+)
 def test_comments_docstrings_and_formatting_do_not_count(package, edit):
     before = fingerprint(package)
     audio = package / "audio.py"
@@ -93,12 +106,15 @@ def test_comments_docstrings_and_formatting_do_not_count(package, edit):
     assert fingerprint(package) == before
 
 
-@pytest.mark.parametrize("file, edit", [
-    ("audio.py", ("GAIN = 2", "GAIN = 3")),                 # a constant of the module itself
-    ("maths.py", ("x * g", "x * g * 0.5")),                # a module it imports
-    ("lazy.py", ("return x", "return -x")),                # imported inside a function
-    ("registry.py", ("X = 1", "X = 2")),                   # run by the package's __init__
-])
+@pytest.mark.parametrize(
+    "file, edit",
+    [
+        ("audio.py", ("GAIN = 2", "GAIN = 3")),  # a constant of the module itself
+        ("maths.py", ("x * g", "x * g * 0.5")),  # a module it imports
+        ("lazy.py", ("return x", "return -x")),  # imported inside a function
+        ("registry.py", ("X = 1", "X = 2")),  # run by the package's __init__
+    ],
+)
 def test_a_change_in_the_code_the_job_runs_changes_it(package, file, edit):
     before = fingerprint(package)
     path = package / file
@@ -151,12 +167,19 @@ def test_a_moved_checkout_keeps_its_fingerprints(tmp_path):
     import sys
 
     for part in ("enhancement", "workflow_scripts"):
-        shutil.copytree(REPO / part, tmp_path / part, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    code = ("from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint; "
-            "print(job_code_fingerprint(Path('workflow_scripts/score.py')))")
-    moved = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                           check=True, env={"PYTHONPATH": str(tmp_path)}).stdout.strip()
+        shutil.copytree(REPO / part, tmp_path / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint; "
+        "print(job_code_fingerprint(Path('workflow_scripts/score.py')))"
+    )
+    moved = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(tmp_path)},
+    ).stdout.strip()
     assert moved == job_code_fingerprint(SCRIPTS / "score.py")
 
 
@@ -167,13 +190,20 @@ def test_the_cache_file_between_plans_gives_the_same_fingerprints(tmp_path):
     import sys
 
     cache = tmp_path / "cache.json"
-    code = ("import sys; from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint, "
-            "use_cache_file; use_cache_file(Path(sys.argv[1])); "
-            "print(job_code_fingerprint(Path(sys.argv[2])))")
+    code = (
+        "import sys; from pathlib import Path; from enhancement.workflow.job_code import job_code_fingerprint, "
+        "use_cache_file; use_cache_file(Path(sys.argv[1])); "
+        "print(job_code_fingerprint(Path(sys.argv[2])))"
+    )
 
     def plan() -> str:
-        return subprocess.run([sys.executable, "-c", code, str(cache), str(SCRIPTS / "score.py")],
-                              cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", code, str(cache), str(SCRIPTS / "score.py")],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
 
     expected = job_code_fingerprint(SCRIPTS / "score.py")
     assert plan() == expected and cache.is_file()

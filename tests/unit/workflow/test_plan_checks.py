@@ -33,19 +33,28 @@ def output_of(result) -> str:
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file under ``folder``: (size, mtime in ns)."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---- the checks themselves ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("metrics, message", [
-    (["bogus"], "unknown metric 'bogus': use 'full', 'quick', or names from ['dnsmos', 'pesq', 'pysepm', "
-                "'signal_metric', 'stoi'] or their keys"),
-    (["utmos"], "metric 'utmos' needs model weights downloaded at run time"),
-    ("nosuch", "unknown metric 'nosuch'"),
-])
+@pytest.mark.parametrize(
+    "metrics, message",
+    [
+        (
+            ["bogus"],
+            "unknown metric 'bogus': use 'full', 'quick', or names from ['dnsmos', 'pesq', 'pysepm', "
+            "'signal_metric', 'stoi'] or their keys",
+        ),
+        (["utmos"], "metric 'utmos' needs model weights downloaded at run time"),
+        ("nosuch", "unknown metric 'nosuch'"),
+    ],
+)
 def test_unknown_metric_is_refused_naming_the_valid_ones(metrics, message):
     with pytest.raises(PlanError, match="config metrics=") as err:
         check_metrics(metrics)
@@ -82,16 +91,26 @@ def test_a_name_nothing_registers_names_the_folders_searched(tmp_path):
     with pytest.raises(PlanError) as err:
         system_plugin_dirs("gian", [BUILTIN_PLUGIN_DIR, folder])
     message = str(err.value)
-    for needle in ("unknown enhancement_name 'gian'", str(folder / "gain.py"), "example.py", "builtins.py",
-                   f"  {folder}\n", f"  {BUILTIN_PLUGIN_DIR}\n", "--config plugin_dirs=[<folder>]", "ECHIPLUGINS"):
+    for needle in (
+        "unknown enhancement_name 'gian'",
+        str(folder / "gain.py"),
+        "example.py",
+        "builtins.py",
+        f"  {folder}\n",
+        f"  {BUILTIN_PLUGIN_DIR}\n",
+        "--config plugin_dirs=[<folder>]",
+        "ECHIPLUGINS",
+    ):
         assert needle in message
 
 
 def test_a_plugin_registering_a_computed_name_is_not_refused(tmp_path):
     folder = tmp_path / "computed"
     folder.mkdir()
-    (folder / "many.py").write_text("from enhancement.registry import register_enhancement\n"
-                                    "for n in ('a', 'b'):\n    register_enhancement(n)(type(n, (), {}))\n")
+    (folder / "many.py").write_text(
+        "from enhancement.registry import register_enhancement\n"
+        "for n in ('a', 'b'):\n    register_enhancement(n)(type(n, (), {}))\n"
+    )
     assert system_plugin_dirs("b", [BUILTIN_PLUGIN_DIR, folder]) == [BUILTIN_PLUGIN_DIR, folder]
 
 
@@ -108,8 +127,10 @@ def test_plugin_dirs_of_the_config_are_absolute_and_before_echiplugins(tmp_path)
 def test_missing_baseline_files_are_listed_once_each(tmp_path):
     args = tmp_path / "baseline.yaml"
     (tmp_path / "ha_config.yaml").write_text("x")
-    args.write_text(f"name: baseline\nargs: {{config_path: '{tmp_path}/{{device}}_config.yaml', "
-                    f"ckpt_path: '{tmp_path}/{{device}}_baseline.pt'}}\n")
+    args.write_text(
+        f"name: baseline\nargs: {{config_path: '{tmp_path}/{{device}}_config.yaml', "
+        f"ckpt_path: '{tmp_path}/{{device}}_baseline.pt'}}\n"
+    )
     with pytest.raises(PlanError) as err:
         check_baseline_files(load_args(args), ["aria", "ha"])
     message = str(err.value)
@@ -127,8 +148,7 @@ def test_a_job_imports_the_plugin_folders_it_is_given(tmp_path, clean_registry, 
     monkeypatch.delenv("ECHIPLUGINS", raising=False)
     folder = gain_folder(tmp_path / "elsewhere")
     job = make_job(tmp_path)
-    write_partner_outputs(**job, enhancement_name="gain", args_yaml=folder / "gain.yaml",
-                          plugin_folders=[str(folder)])
+    write_partner_outputs(**job, enhancement_name="gain", args_yaml=folder / "gain.yaml", plugin_folders=[str(folder)])
     assert all(Path(p).is_file() for p in job["outputs"].values())
 
 
@@ -143,14 +163,20 @@ def refused(snakemake, *config: str, env: dict | None = None, dry: bool = True) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("config, needles", [
-    ("metrics=[bogus]", ("config metrics=['bogus']: unknown metric 'bogus'", "'signal_metric', 'stoi'")),
-    ("metrics=[utmos]", ("metric 'utmos' needs model weights downloaded at run time",)),
-    ("evaluation_earliest_start_s=nan", ("evaluation_earliest_start_s=nan is not a finite number",)),
-    ("evaluation_earliest_start_s=inf", ("evaluation_earliest_start_s=inf is not a finite number",)),
-    ("enhancement_name=nosuch", ("unknown enhancement_name 'nosuch'", "enhancement_plugins\n",
-                                 "--config plugin_dirs=[<folder>]")),
-], ids=["metrics-bogus", "metrics-utmos", "earliest-nan", "earliest-inf", "name-nosuch"])
+@pytest.mark.parametrize(
+    "config, needles",
+    [
+        ("metrics=[bogus]", ("config metrics=['bogus']: unknown metric 'bogus'", "'signal_metric', 'stoi'")),
+        ("metrics=[utmos]", ("metric 'utmos' needs model weights downloaded at run time",)),
+        ("evaluation_earliest_start_s=nan", ("evaluation_earliest_start_s=nan is not a finite number",)),
+        ("evaluation_earliest_start_s=inf", ("evaluation_earliest_start_s=inf is not a finite number",)),
+        (
+            "enhancement_name=nosuch",
+            ("unknown enhancement_name 'nosuch'", "enhancement_plugins\n", "--config plugin_dirs=[<folder>]"),
+        ),
+    ],
+    ids=["metrics-bogus", "metrics-utmos", "earliest-nan", "earliest-inf", "name-nosuch"],
+)
 def test_config_mistakes_are_refused_by_a_dry_run(snakemake, config, needles):
     text = refused(snakemake, config)
     for needle in needles:
@@ -182,8 +208,7 @@ def test_forgotten_echiplugins_is_refused_and_the_outputs_survive(finished, monk
     outputs); `plugin_dirs` then finds the plugin without the variable, also in a job."""
     workdir = finished.workdir
     folder = gain_folder(workdir)
-    config = ("enhancement_name=gain", "enhance_args=my_plugins/gain.yaml", "devices=[aria]",
-              "evaluate_datasets=[]")
+    config = ("enhancement_name=gain", "enhance_args=my_plugins/gain.yaml", "devices=[aria]", "evaluate_datasets=[]")
     finished("--config", *config, env={"ECHIPLUGINS": str(folder)})
     partners = sorted((workdir / "work/partners/gain/dev").glob("*.wav"))
     assert len(partners) == 6
