@@ -30,13 +30,27 @@ class RegistryError(ValueError):
 
 @runtime_checkable
 class Enhancement(Protocol):
-    """What every enhancement system provides.
+    """What every enhancement system provides: one method, called once per
+    partner of a session and device, in the enhance job's own process.
 
-    ``device_audio`` is the whole session, ``[channels, samples]`` at
-    ``device_fs``; ``spkid_audio`` is the partner's enrolment, ``[1, samples]``
-    at ``spkid_fs``. The result is that partner's speech over the whole
-    session at 16 kHz, 1-D or squeezable to 1-D. ``kwargs`` carries the
-    context: ``dataset``, ``session``, ``device`` and ``pid``.
+    Args of ``process_session``:
+        device_audio: the whole session's device recording, a float32 CPU
+            ``torch.Tensor`` of shape ``[channels, samples]`` (7 channels for
+            Aria glasses, 4 for hearing aids), values in [-1, 1]; the same
+            tensor for each partner (one changed in place is read again, with
+            a warning, before the next partner).
+        device_fs: its sample rate in Hz: the rate the args yaml's
+            ``sample_rate`` asks for (resampled from 48 kHz once per rate).
+        spkid_audio: the partner's enrolment recording, a float32 CPU tensor
+            of shape ``[1, samples]``.
+        spkid_fs: its sample rate in Hz (the same choice as ``device_fs``).
+        kwargs: the target: ``dataset``, ``session``, ``device`` and ``pid``.
+
+    Returns:
+        That partner's speech over the whole session at 16 kHz: a float
+        tensor or array, 1-D or squeezable to 1-D, within 20 ms of the
+        session's length at 16 kHz (padded or trimmed to it), values in
+        [-1, 1] (beyond is clipped with a warning; NaN or Inf is an error).
     """
 
     def process_session(
