@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
+# The tests run in JOBS pytest-xdist workers (JOBS=1: one process, in order). Tests sharing an
+# expensive fixture (one SLURM cluster, the golden scoring, the browser's runs) share a worker.
+JOBS ?= 2
+PYTEST := $(BIN)/python -m pytest $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadgroup)
 
 .PHONY: setup demo test test-fast test-slurm test-system lint clean
 
@@ -31,12 +35,12 @@ demo: $(STAMP)
 ## those tests skip; run them later with make test-system)
 test: $(STAMP)
 	@$(BIN)/python tests/apt_packages.py
-	$(BIN)/python -m pytest -m fast
-	$(BIN)/python -m pytest -m "not fast"
+	$(PYTEST) -m fast
+	$(PYTEST) -m "not fast"
 
 ## make test-fast: the development loop: the unit tests not marked slow (tests/unit)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m fast
+	$(PYTEST) -m fast
 
 ## make test-slurm: only the tests on a single-node SLURM cluster brought up on this machine
 ## (root: installs slurm-wlm and munge with apt-get if missing; skipped, saying why, otherwise)
@@ -46,7 +50,7 @@ test-slurm: $(STAMP)
 ## make test-system: the tests that need Debian packages (SLURM, munge, Chromium)
 test-system: $(STAMP)
 	@$(BIN)/python tests/apt_packages.py
-	$(BIN)/python -m pytest tests/system/test_slurm.py tests/system/test_report_browser.py
+	$(PYTEST) tests/system/test_slurm.py tests/system/test_report_browser.py
 
 ## make lint: Snakemake's linter, snakefmt, ruff's checks and its formatter (CI fails on any of them)
 lint: $(STAMP)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,14 +76,30 @@ class Snakemake:
         return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)\s*$", table, re.M)}
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder built once per test run and shared by every pytest-xdist worker: the
+    first to ask builds it (under a file lock), the others wait and read it. Without
+    xdist it is an ordinary session-scoped folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the controller's folder, around the workers' own
+    folder, done = base / name, base / f"{name}.done"
+    with open(base / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():  # a worker that failed half-way left no mark: build again
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo dataset written once per test session (read-only by convention)."""
+    """The demo dataset written once per test run (read-only by convention)."""
     from enhancement.data.demo import write_demo_dataset
 
-    root = tmp_path_factory.mktemp("demo") / "demo_data"
-    write_demo_dataset(root)
-    return root
+    return built_once(tmp_path_factory, "demo", lambda folder: write_demo_dataset(folder / "demo_data")) / "demo_data"
 
 
 @pytest.fixture()
@@ -116,22 +134,26 @@ def clean_registry():
 def passthrough_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One full passthrough run, generating the demo data through its rule
     (read-only by convention: tests that change it use ``finished``)."""
-    workdir = tmp_path_factory.mktemp("passthrough")
-    result = Snakemake(workdir)()
-    assert "no ha recording" in result.stdout + result.stderr
-    return workdir
+
+    def build(workdir: Path) -> None:
+        result = Snakemake(workdir)()
+        assert "no ha recording" in result.stdout + result.stderr
+
+    return built_once(tmp_path_factory, "passthrough", build)
 
 
 @pytest.fixture(scope="session")
 def compared(tmp_path_factory: pytest.TempPathFactory, passthrough_run: Path) -> Snakemake:
     """The passthrough run, then example on top, then the report (read-only by
     convention: the report's tests and its browser tests share it)."""
-    workdir = tmp_path_factory.mktemp("compared") / "run"
-    shutil.copytree(passthrough_run, workdir, symlinks=True)
-    run = Snakemake(workdir)
-    run("--config", "enhancement_name=example")
-    run("--config", "enhancement_name=example", "--report", "report.html")
-    return run
+
+    def build(folder: Path) -> None:
+        shutil.copytree(passthrough_run, folder / "run", symlinks=True)
+        run = Snakemake(folder / "run")
+        run("--config", "enhancement_name=example")
+        run("--config", "enhancement_name=example", "--report", "report.html")
+
+    return Snakemake(built_once(tmp_path_factory, "compared", build) / "run")
 
 
 @pytest.fixture()

@@ -34,7 +34,8 @@ README = REPO / "tests" / "README.md"
 OBSERVED: dict[str, tuple[str, str]] = {}  # case -> (test, observed line)
 HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
 DEMO_ROW = "dev_02,1,3,P301,P302,P303,P304\n"
-NO_SCORES = "evaluate_datasets=[]"  # scoring is tested elsewhere; keep these runs short
+# scoring and the report's figures and players are tested elsewhere: keep these runs short
+QUICK_RUN = ("evaluate_datasets=[]", "report_spectrograms=0")
 
 
 def normalise(line: str) -> str:
@@ -44,7 +45,9 @@ def normalise(line: str) -> str:
     line = re.sub(r"demo [0-9a-f]{16}", "demo <hash>", line)  # the demo generator's code fingerprint
     line = re.sub(r"peak so far: \d+ MB", "peak so far: <n> MB", line)
     line = re.sub(r"no result after [\d.]+ minutes", "no result after <t> minutes", line)
-    return re.sub(r"/tmp/pytest-of-[^/]+/pytest-\d+/[^/]+/", "<tmp>/", line)
+    return re.sub(
+        r"/tmp/pytest-of-[^/]+/pytest-\d+/(popen-gw\d+/)?[^/]+/", "<tmp>/", line
+    )  # (xdist: a worker's folder)
 
 
 def observe(case: str, request: pytest.FixtureRequest, text: str, *needles: str, tmp: Path | None = None) -> str:
@@ -127,7 +130,7 @@ def test_manifest_errors(case, run, data, request):
     else:
         header = HEADER.replace("ha_pos,", "") if "column" in case else HEADER
         write_manifest(data, body, header)
-    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", check=False)
     assert result.returncode != 0
     line = observe(case, request, output_of(result), *needles)
     assert "sessions.dev.csv" in line
@@ -167,7 +170,7 @@ FOLDER_NAME_CASES = {
 @pytest.mark.parametrize("case", FOLDER_NAME_CASES)
 def test_folder_names_that_are_markup_or_wildcards_are_refused_before_anything_runs(case, run, request):
     setting, needles = FOLDER_NAME_CASES[case]
-    result = run("--config", NO_SCORES, setting, check=False)
+    result = run("--config", *QUICK_RUN, setting, check=False)
     assert result.returncode != 0
     observe(case, request, output_of(result), *needles)
     # nothing written: no work_dir, no folder of the odd name
@@ -191,7 +194,7 @@ def test_editing_the_systems_code_reruns_its_enhance_jobs_only(finished, tmp_pat
     another plugin module of the folder changing does not."""
     folder = plugin_folder(tmp_path, {"edited.py": PLUGIN_V1, "other.py": GOOD.format(name="other")})
     (folder / "edited.yaml").write_text("name: edited\nargs: {}\n")
-    config = ("--config", NO_SCORES, "report_spectrograms=0", "enhancement_name=edited", "devices=[ha]")
+    config = ("--config", *QUICK_RUN, "enhancement_name=edited", "devices=[ha]")
     env = {"ECHIPLUGINS": str(folder)}
     finished(*config, env=env)
     first = sf.read(finished.workdir / "work/enhanced/edited/dev/dev_02.ha.P301.wav", dtype="int16")[0]
@@ -220,7 +223,7 @@ def test_editing_the_systems_code_reruns_its_enhance_jobs_only(finished, tmp_pat
 def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, request):
     """A12: `cp -p` of another take: the new file is older than the outputs, and
     Snakemake's 'input newer than output' alone would keep the old results."""
-    config = ("--config", NO_SCORES, "report_spectrograms=0", "data_root=data", "devices=[ha]")
+    config = ("--config", *QUICK_RUN, "data_root=data", "devices=[ha]")
     run(*config)
     raw = data / "ha/dev/dev_02.ha.wav"
     before = raw.stat()
@@ -412,8 +415,7 @@ def test_tilde_in_data_root_and_work_dir_is_the_home_folder(run, data, tmp_path,
     shutil.move(data, home / "data")
     result = run(
         "--config",
-        NO_SCORES,
-        "report_spectrograms=0",
+        *QUICK_RUN,
         "data_root=~/data",
         "work_dir=~/work",
         "devices=[ha]",
@@ -430,7 +432,7 @@ def test_sessions_named_alike_work_side_by_side(run, data, request):
         for device in ("aria", "ha"):
             shutil.copy(data / device / "dev" / f"dev_02.{device}.wav", data / device / "dev" / f"{name}.{device}.wav")
     write_manifest(data, "dev-02,1,3,P301,P302,P303,P304\ndev__02,1,3,P301,P302,P303,P304\n")
-    result = run("--config", NO_SCORES, "report_spectrograms=0", "data_root=data")
+    result = run("--config", *QUICK_RUN, "data_root=data")
     observe("manifest: sessions dev-02 and dev__02 side by side", request, output_of(result), "steps (100%) done")
     assert len(list((run.workdir / "work/enhanced/passthrough/dev").glob("*.wav"))) == 12
 
@@ -446,6 +448,10 @@ AUDIO_SESSIONS = {
     "rate44": ("1", "", "44.1 kHz"),
     "chans": ("", "3", "7 channels on a hearing aid"),
 }
+
+
+# the tests of one module-scoped run go to one xdist worker, which makes the run once
+ONE_AUDIO_RUN = pytest.mark.xdist_group("audio_run")
 
 
 @pytest.fixture(scope="module")
@@ -468,7 +474,7 @@ def audio_run(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
     audio, _ = sf.read(aria, dtype="float32")
     sf.write(data / "aria/dev/rate44.aria.wav", soxr.resample(audio, 48000, 44100), 44100, subtype="PCM_16")
     shutil.copy(aria, data / "ha/dev/chans.ha.wav")
-    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "--keep-going", check=False)
+    result = Snakemake(workdir)("--config", *QUICK_RUN, "data_root=data", "--keep-going", check=False)
     return workdir, output_of(result), result.returncode
 
 
@@ -480,6 +486,7 @@ AUDIO_CASES = {
 }
 
 
+@ONE_AUDIO_RUN
 @pytest.mark.parametrize("case", AUDIO_CASES)
 def test_broken_recordings_fail_their_jobs_only(case, audio_run, request):
     workdir, text, returncode = audio_run
@@ -490,6 +497,7 @@ def test_broken_recordings_fail_their_jobs_only(case, audio_run, request):
     assert_final_outputs_sound(workdir)
 
 
+@ONE_AUDIO_RUN
 def test_other_sessions_complete_beside_broken_ones(audio_run):
     workdir, _, _ = audio_run
     for device, pids in (("aria", ("P302", "P303", "P304")), ("ha", ("P301", "P302", "P304"))):
@@ -499,6 +507,7 @@ def test_other_sessions_complete_beside_broken_ones(audio_run):
     assert not (workdir / "work/enhanced/passthrough/dev/validation.csv").exists()
 
 
+@ONE_AUDIO_RUN
 def test_unexpected_sample_rate_is_used_with_a_warning(audio_run, request):
     workdir, text, _ = audio_run
     observe(
@@ -529,7 +538,7 @@ def test_unexpected_sample_rate_is_used_with_a_warning(audio_run, request):
 )
 def test_missing_inputs_are_listed_before_anything_runs(case, victim, needles, run, data, request):
     (data / victim).unlink()
-    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", check=False)
     assert result.returncode != 0
     assert "input file(s) named by the manifest are missing" in output_of(result)
     observe(case, request, output_of(result), *needles)
@@ -659,7 +668,7 @@ def test_bad_plugin_outputs(case, finished, tmp_path, request):
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     result = finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={faulty_args(folder, mode)}",
         "devices=[ha]",
@@ -680,7 +689,7 @@ def test_a_hanging_plugin_is_stopped_at_its_time_limit(finished, tmp_path, reque
     started = time.monotonic()
     result = finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={args}",
         "devices=[ha]",
@@ -703,7 +712,7 @@ def test_a_plugin_changing_the_device_audio_in_place_does_not_reach_the_next_par
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={faulty_args(folder, 'inplace')}",
         "devices=[ha]",
@@ -719,7 +728,7 @@ def test_raising_plugin_names_the_target_and_others_complete(finished, tmp_path,
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     result = finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={faulty_args(folder, 'raise')}",
         "--keep-going",
@@ -762,7 +771,7 @@ def test_loud_output_is_clipped_with_a_count(case, mode, needles, finished, tmp_
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     result = finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={faulty_args(folder, mode)}",
         "devices=[ha]",
@@ -780,7 +789,7 @@ def test_numpy_output_is_accepted(finished, tmp_path):
     folder = plugin_folder(tmp_path, {"faulty.py": FAULTY})
     finished(
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "enhancement_name=faulty",
         f"enhance_args={faulty_args(folder, 'numpy')}",
         "devices=[ha]",
@@ -843,7 +852,7 @@ PLUGIN_CASES = {
 def test_plugin_and_args_errors(case, finished, tmp_path, request):
     files, config, needles = PLUGIN_CASES[case]
     folder = tmp_path / "plugins" if files is None else plugin_folder(tmp_path, files)
-    result = finished("--config", NO_SCORES, *config, "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
+    result = finished("--config", *QUICK_RUN, *config, "devices=[ha]", env={"ECHIPLUGINS": str(folder)}, check=False)
     assert result.returncode != 0
     observe(case, request, output_of(result), *needles, tmp=tmp_path)
     assert_final_outputs_sound(finished.workdir)
@@ -924,7 +933,7 @@ def test_kill_9_mid_enhance_then_rerun_gives_identical_outputs(victim, workdir, 
     folder, flag = stall
     flag.write_text("")
     env = {"ECHIPLUGINS": str(folder)}
-    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    proc = start_background(workdir, env, "--config", *QUICK_RUN, "enhancement_name=stall")
     hanging = flag.with_suffix(".hanging")
     wait_for(hanging, proc)
     time.sleep(0.5)
@@ -938,7 +947,7 @@ def test_kill_9_mid_enhance_then_rerun_gives_identical_outputs(victim, workdir, 
     assert_final_outputs_sound(workdir, killed=True)
     if victim == "snakemake and its jobs":
         Snakemake(workdir)("--unlock")  # its lock outlives a kill -9 (README: When things go wrong)
-    Snakemake(workdir)("--config", NO_SCORES, "enhancement_name=stall", "--rerun-incomplete", env=env)
+    Snakemake(workdir)("--config", *QUICK_RUN, "enhancement_name=stall", "--rerun-incomplete", env=env)
     assert_final_outputs_sound(workdir)
     ours = submission_digests(workdir, "stall")
     assert ours == submission_digests(passthrough_run, "passthrough")  # stall is passthrough in disguise
@@ -948,7 +957,7 @@ def test_sigterm_to_snakemake_ends_a_hanging_job(workdir, stall, request):
     """P8: a plain `kill` of Snakemake (which waits for its running jobs) ends them."""
     folder, flag = stall
     flag.write_text("")
-    proc = start_background(workdir, {"ECHIPLUGINS": str(folder)}, "--config", NO_SCORES, "enhancement_name=stall")
+    proc = start_background(workdir, {"ECHIPLUGINS": str(folder)}, "--config", *QUICK_RUN, "enhancement_name=stall")
     hanging = flag.with_suffix(".hanging")
     wait_for(hanging, proc)
     system = int(hanging.read_text())
@@ -975,13 +984,13 @@ def test_sigterm_to_snakemake_ends_a_hanging_job(workdir, stall, request):
 
 @pytest.mark.parametrize("delay", [1.0, 4.0])
 def test_kill_9_at_any_moment_then_rerun_gives_identical_outputs(delay, workdir, passthrough_run):
-    proc = start_background(workdir, {}, "--config", NO_SCORES)
+    proc = start_background(workdir, {}, "--config", *QUICK_RUN)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert_final_outputs_sound(workdir, killed=True)
     Snakemake(workdir)("--unlock")
-    Snakemake(workdir)("--rerun-incomplete", "--config", NO_SCORES)
+    Snakemake(workdir)("--rerun-incomplete", "--config", *QUICK_RUN)
     assert submission_digests(workdir, "passthrough") == submission_digests(passthrough_run, "passthrough")
     assert_final_outputs_sound(workdir)
 
@@ -993,11 +1002,11 @@ def test_a_second_snakemake_on_the_same_work_dir_is_locked_out_wherever_it_start
     folder, flag = stall
     flag.write_text("")
     env = {"ECHIPLUGINS": str(folder)}
-    proc = start_background(workdir, env, "--config", NO_SCORES, "enhancement_name=stall")
+    proc = start_background(workdir, env, "--config", *QUICK_RUN, "enhancement_name=stall")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # (--rerun-incomplete: else the running job's outputs, marked incomplete, are reported first)
-    second = ("--rerun-incomplete", "--config", NO_SCORES, "enhancement_name=stall")
+    second = ("--rerun-incomplete", "--config", *QUICK_RUN, "enhancement_name=stall")
     try:
         wait_for(flag.with_suffix(".hanging"), proc)
         here = Snakemake(workdir)(*second, env=env, check=False)
@@ -1025,14 +1034,14 @@ def test_a_second_snakemake_on_the_same_work_dir_is_locked_out_wherever_it_start
 
 
 def test_two_runs_give_byte_identical_submissions(workdir, passthrough_run):
-    Snakemake(workdir)("--config", NO_SCORES)
+    Snakemake(workdir)("--config", *QUICK_RUN)
     assert submission_digests(workdir, "passthrough") == submission_digests(passthrough_run, "passthrough")
     assert len(submission_digests(workdir, "passthrough")) == 9
 
 
 def test_unwritable_work_dir_is_named(workdir, request):
     (workdir / "blocked").write_text("a file where a folder should be\n")
-    result = Snakemake(workdir)("--config", NO_SCORES, "work_dir=blocked/work", check=False)
+    result = Snakemake(workdir)("--config", *QUICK_RUN, "work_dir=blocked/work", check=False)
     assert result.returncode != 0
     observe(
         "disk: output folder not writable",
@@ -1085,7 +1094,7 @@ MANIFEST_CASES_2 = {
 def test_manifest_errors_round_2(case, run, data, request):
     text, needles = MANIFEST_CASES_2[case]
     (data / "metadata" / "sessions.dev.csv").write_bytes(text)
-    result = run("--config", NO_SCORES, "data_root=data", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", check=False)
     assert result.returncode != 0
     line = observe(case, request, output_of(result), *needles)
     assert "data/metadata/sessions.dev.csv" in line
@@ -1097,7 +1106,7 @@ def test_manifest_with_byte_order_mark_and_spaced_header_is_read(run, data, requ
     manifest = data / "metadata" / "sessions.dev.csv"
     header, _, body = manifest.read_text().partition("\n")
     manifest.write_bytes(("\ufeff" + header.replace(",", ", ") + "\n" + body).encode())
-    result = run("--config", NO_SCORES, "data_root=data")
+    result = run("--config", *QUICK_RUN, "data_root=data")
     observe(
         "manifest: UTF-8 byte-order mark, spaces after the commas of the header (accepted)",
         request,
@@ -1127,6 +1136,9 @@ AUDIO_SESSIONS_2 = {
 }
 
 
+ONE_AUDIO_RUN_2 = pytest.mark.xdist_group("audio_run_2")
+
+
 @pytest.fixture(scope="module")
 def audio_run_2(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
     workdir = tmp_path_factory.mktemp("audio2")
@@ -1150,7 +1162,7 @@ def audio_run_2(tmp_path_factory, demo_data) -> tuple[Path, str, int]:
     (data / "aria/dev/flac_cut.aria.wav").write_bytes(flac.read_bytes()[: flac.stat().st_size * 2 // 3])
     audio[200_000, 3] = np.nan
     sf.write(data / "aria/dev/nan.aria.wav", audio, 48000, subtype="FLOAT")
-    result = Snakemake(workdir)("--config", NO_SCORES, "data_root=data", "devices=[aria]", "--keep-going", check=False)
+    result = Snakemake(workdir)("--config", *QUICK_RUN, "data_root=data", "devices=[aria]", "--keep-going", check=False)
     return workdir, output_of(result), result.returncode
 
 
@@ -1175,6 +1187,7 @@ AUDIO_CASES_2 = {
 }
 
 
+@ONE_AUDIO_RUN_2
 @pytest.mark.parametrize("case", AUDIO_CASES_2)
 def test_broken_recordings_round_2_fail_naming_the_raw_file(case, audio_run_2, request):
     workdir, text, returncode = audio_run_2
@@ -1186,6 +1199,7 @@ def test_broken_recordings_round_2_fail_naming_the_raw_file(case, audio_run_2, r
     assert_final_outputs_sound(workdir)
 
 
+@ONE_AUDIO_RUN_2
 def test_good_session_completes_beside_the_broken_ones_round_2(audio_run_2):
     workdir, _, _ = audio_run_2
     for pid in ("P302", "P303", "P304"):
@@ -1200,7 +1214,7 @@ def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, reques
     sf.write(raw, audio, 48000, subtype="FLOAT")
     args = data / "passthrough48k.yaml"
     args.write_text("name: passthrough\nargs: {}\nsample_rate: 48000\n")
-    result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", f"enhance_args={args}", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", "devices=[aria]", f"enhance_args={args}", check=False)
     assert result.returncode != 0
     observe(
         "audio: Inf in a float recording read at 48 kHz",
@@ -1229,7 +1243,7 @@ def test_full_disk_says_no_space_left_and_names_the_file(run, data, request):
         "2",
         target,
         "--config",
-        NO_SCORES,
+        *QUICK_RUN,
         "data_root=data",
         "work_dir=small/work",
     ]
@@ -1276,7 +1290,7 @@ def test_args_yaml_errors_round_2(case, run, data, request):
     args = data / "passthrough_args.yaml"
     args.write_text(text)
     started = time.monotonic()
-    result = run("--config", NO_SCORES, "data_root=data", f"enhance_args={args}", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", f"enhance_args={args}", check=False)
     assert result.returncode != 0
     assert time.monotonic() - started < 120  # the bomb is refused, not expanded (it took minutes and GBs)
     observe(case, request, output_of(result), *needles, tmp=run.workdir)
@@ -1285,7 +1299,7 @@ def test_args_yaml_errors_round_2(case, run, data, request):
 
 @pytest.mark.parametrize("name", ["..", ".hidden"])
 def test_system_name_that_is_not_a_plain_folder_name_is_refused(name, run, data, request):
-    result = run("--config", NO_SCORES, "data_root=data", f"enhancement_name={name}", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", f"enhancement_name={name}", check=False)
     assert result.returncode != 0
     assert f"'{name}' does not match" in output_of(result)
     observe(
@@ -1299,11 +1313,11 @@ def test_system_name_that_is_not_a_plain_folder_name_is_refused(name, run, data,
 
 def test_submission_file_no_longer_a_target_fails_validation_and_is_kept(run, data, request):
     """A pid corrected in the manifest (P304 -> P309): the old file stays, and is named."""
-    run("--config", NO_SCORES, "data_root=data", "devices=[aria]")
+    run("--config", *QUICK_RUN, "data_root=data", "devices=[aria]")
     manifest = data / "metadata" / "sessions.dev.csv"
     manifest.write_text(manifest.read_text().replace("P304", "P309"))
     shutil.copy(data / "participant/dev/P304.wav", data / "participant/dev/P309.wav")
-    result = run("--config", NO_SCORES, "data_root=data", "devices=[aria]", check=False)
+    result = run("--config", *QUICK_RUN, "data_root=data", "devices=[aria]", check=False)
     assert result.returncode != 0
     folder = run.workdir / "work/enhanced/passthrough/dev"
     observe(
@@ -1346,7 +1360,7 @@ def test_a_submission_file_edited_in_place_is_refused_until_deleted(finished, re
         handle.write(b"\x7f" * 4000)
     assert output.read_bytes() != original
     before = file_states(work / "work")
-    result = finished("--config", NO_SCORES, "--dry-run", check=False)
+    result = finished("--config", *QUICK_RUN, "--dry-run", check=False)
     assert result.returncode != 0 and file_states(work / "work") == before
     observe(
         "submission: a submission file edited in place (the system's output with it)",
@@ -1364,9 +1378,9 @@ def test_a_submission_file_edited_in_place_is_refused_until_deleted(finished, re
     )
     submitted.unlink()
     output.unlink()
-    finished("--config", NO_SCORES)
+    finished("--config", *QUICK_RUN)
     assert output.read_bytes() == original and submitted.read_bytes() == original
-    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+    assert "Nothing to be done" in output_of(finished("--config", *QUICK_RUN, "--dry-run"))
 
 
 def test_a_submission_file_replaced_by_an_older_dated_file_is_refused_until_deleted(finished, request):
@@ -1382,7 +1396,7 @@ def test_a_submission_file_replaced_by_an_older_dated_file_is_refused_until_dele
     sf.write(submitted, np.zeros(48000, np.float32), 48000, subtype="FLOAT")
     os.utime(submitted, ns=((made + validated) // 2,) * 2)
     before = file_states(work / "work")
-    result = finished("--config", NO_SCORES, "--dry-run", check=False)
+    result = finished("--config", *QUICK_RUN, "--dry-run", check=False)
     assert result.returncode != 0 and file_states(work / "work") == before
     observe(
         "submission: a submission file replaced by an older-dated file (cp -p)",
@@ -1392,9 +1406,9 @@ def test_a_submission_file_replaced_by_an_older_dated_file_is_refused_until_dele
         "now 192080 bytes",
     )
     submitted.unlink()
-    finished("--config", NO_SCORES)
+    finished("--config", *QUICK_RUN)
     assert submitted.read_bytes() == original and output.read_bytes() == original
-    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+    assert "Nothing to be done" in output_of(finished("--config", *QUICK_RUN, "--dry-run"))
 
 
 def test_the_workflows_own_remake_of_a_submission_file_is_no_edit(finished):
@@ -1402,14 +1416,14 @@ def test_the_workflows_own_remake_of_a_submission_file_is_no_edit(finished):
     or one interrupted between the two): the next run validates it, it does not refuse it."""
     work = finished.workdir
     (work / SUBMITTED).unlink()
-    finished(SUBMITTED, "--config", NO_SCORES)
+    finished(SUBMITTED, "--config", *QUICK_RUN)
     assert (work / SUBMITTED).stat().st_mtime_ns > (
         work / "work/enhanced/passthrough/dev/validation.csv"
     ).stat().st_mtime_ns
-    planned = finished.planned_jobs("--config", NO_SCORES)  # a refusal would fail here
+    planned = finished.planned_jobs("--config", *QUICK_RUN)  # a refusal would fail here
     assert planned["validate_submission"] == 1 and "submission_file" not in planned and "enhance" not in planned
-    finished("--config", NO_SCORES)
-    assert "Nothing to be done" in output_of(finished("--config", NO_SCORES, "--dry-run"))
+    finished("--config", *QUICK_RUN)
+    assert "Nothing to be done" in output_of(finished("--config", *QUICK_RUN, "--dry-run"))
 
 
 # ---- the table in tests/README.md -------------------------------------------

@@ -22,7 +22,8 @@ from enhancement.evaluation.metrics import metric_keys, resolve_metrics
 
 FIXTURE = REPO / "tests" / "data" / "eval_fixture"
 
-pytestmark = pytest.mark.slow  # the full metric set on the whole fixture
+# the full metric set on the whole fixture, scored once (one xdist worker runs the module)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("golden")]
 
 ABS_DB = {"si_snr", "ci_sdr", "sdr", "sar"}
 

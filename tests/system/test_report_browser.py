@@ -50,7 +50,7 @@ from enhancement.evaluation.metrics import metric_keys, resolve_metrics
 from enhancement.report.figures import write_html_table
 from enhancement.report.pages import comparison_page, headline_fragment, official_page
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one worker builds the module's runs
 
 REPORT_TITLE = "Snakemake Report"
 TEMPLATE = "{{ 7*7 }}"

@@ -30,7 +30,8 @@ from slurm_cluster import ClusterUnavailable, SlurmCluster
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
 
-pytestmark = [pytest.mark.slow, pytest.mark.slurm]
+# one cluster on this machine: one xdist worker runs the module
+pytestmark = [pytest.mark.slow, pytest.mark.slurm, pytest.mark.xdist_group("slurm")]
 
 NAME = "gpu_passthrough"
 # The validated submission, every file named (as `all` does, so a deleted one is
