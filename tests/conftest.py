@@ -14,9 +14,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # two workers on two cores: a library's thread pool (torch's, BLAS's) that spins on a
+    # core the other worker holds costs more than it gains (set before anything imports them)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Fixtures outside the repository (the baseline's full-size references); ECHI_SHARED overrides.
 SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
 QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
+# config for runs whose test looks at neither scores nor the report's figures and players
+# (each figure and page is a job: they are most of a short run's time)
+QUICK_RUN = ("evaluate_datasets=[]", "report_spectrograms=0")
 
 
 # A user's plugin, as docs/writing-a-system.md writes one: a gain on channel 0, its

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from conftest import REPO, Snakemake
+from conftest import QUICK_RUN, REPO, Snakemake
 
 from enhancement.data.submission import Expected, problems_of
 
@@ -34,8 +34,6 @@ README = REPO / "tests" / "README.md"
 OBSERVED: dict[str, tuple[str, str]] = {}  # case -> (test, observed line)
 HEADER = "session,aria_pos,ha_pos,pos1,pos2,pos3,pos4\n"
 DEMO_ROW = "dev_02,1,3,P301,P302,P303,P304\n"
-# scoring and the report's figures and players are tested elsewhere: keep these runs short
-QUICK_RUN = ("evaluate_datasets=[]", "report_spectrograms=0")
 
 
 def normalise(line: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import QUICK_SCORING, REPO, Snakemake
+from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -93,7 +93,7 @@ def test_deleting_one_submission_file_remakes_it_without_its_enhance_job(finishe
         "all": 1,
         **scoring_and_report_jobs(files=1),
     }
-    finished()
+    finished("--config", *QUICK_RUN)
     assert path.read_bytes() == before
 
 
@@ -107,7 +107,7 @@ def test_deleting_an_enhance_output_reruns_that_one_job(finished):
         "all": 1,
         **scoring_and_report_jobs(files=3),
     }
-    result = finished("--config", "evaluate_datasets=[]", "report_spectrograms=0")
+    result = finished("--config", *QUICK_RUN)
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
@@ -132,7 +132,7 @@ def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     partner order differs, and both dev_02 jobs (aria, ha) must run again."""
     data = finished.workdir / "data"
     shutil.copytree(finished.workdir / "demo_data", data)
-    config = ("--config", "data_root=data", "evaluate_datasets=[]", "report_spectrograms=0")
+    config = ("--config", "data_root=data", *QUICK_RUN)
     finished(*config)
     manifest = data / "metadata" / "sessions.dev.csv"
     manifest.write_text(manifest.read_text().replace("P302,P303,P304", "P304,P303,P302"))
@@ -155,7 +155,7 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
     the swap re-ran nothing and P304.wav was linked to the old seat's output."""
     data = finished.workdir / "data"
     shutil.copytree(finished.workdir / "demo_data", data)
-    settings = ("evaluate_datasets=[]", "report_spectrograms=0")
+    settings = QUICK_RUN
     finished("--config", "data_root=data", *settings)
     assert (finished.workdir / "work" / ".snakemake" / "metadata").is_dir()
     assert not (finished.workdir / ".snakemake" / "metadata").exists()
@@ -215,13 +215,13 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, 
     many = many_sessions_data(workdir / "many", demo_data, 400)
     shapes = []
     for root in (few, many):
-        config = ("--config", f"data_root={root}", "evaluate_datasets=[]", "report_spectrograms=0")
+        config = ("--config", f"data_root={root}", *QUICK_RUN)
         rules = snakemake("--list-rules", *config).stdout
         graph = snakemake("--rulegraph", *config).stdout
         shapes.append((rules, sorted(graph[graph.index("digraph") :].splitlines())))  # edges come unordered
     assert shapes[0] == shapes[1]
     assert "enhance" in shapes[0][0].split() and len(shapes[0][0].split()) < 20
-    planned = snakemake.planned_jobs("--config", f"data_root={many}", "evaluate_datasets=[]", "report_spectrograms=0")
+    planned = snakemake.planned_jobs("--config", f"data_root={many}", *QUICK_RUN)
     assert planned["enhance"] == 800 and planned["submission_file"] == 2400
 
 
@@ -265,9 +265,7 @@ def test_resample_target_builds_only_resampled_files_two_jobs_at_a_time(snakemak
 def test_a_memory_budget_holds_enhance_jobs_back_not_the_others(snakemake):
     # each demo enhance job asks for mem_mb = 1024 + 4 x its inputs' MB (a little over
     # 1024), so a budget of 1100 lets one run at a time while 4 cores run the rest
-    result = snakemake(
-        "--resources", "mem_mb=1100", "--config", "evaluate_datasets=[]", "report_spectrograms=0", cores=4
-    )
+    result = snakemake("--resources", "mem_mb=1100", "--config", *QUICK_RUN, cores=4)
     asked = [int(m) for m in re.findall(r"mem_mb=(\d+)", result.stderr.split("Provided resources", 1)[1])]
     assert asked and all(1024 < mb < 1100 for mb in asked)
     assert most_running_at_once(result.stderr, "enhance") == 1
@@ -289,6 +287,8 @@ def test_example_via_run_enhancement_py_equals_passthrough(finished):
             "--cores",
             "2",
             f"--configfile={QUICK_SCORING}",
+            "--config",
+            *QUICK_RUN,
         ],
         capture_output=True,
         text=True,
@@ -324,7 +324,7 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
     (folder / "scaled.py").write_text(textwrap.dedent(SCALED_PLUGIN))
     (folder / "scaled.yaml").write_text("name: scaled\nargs: {gain: 0.5}\nsample_rate: 8000\n")
     env = {"ECHIPLUGINS": f"{folder}/"}
-    snakemake("--config", "enhancement_name=scaled", "devices=[ha]", env=env)
+    snakemake("--config", "enhancement_name=scaled", "devices=[ha]", *QUICK_RUN, env=env)
     work = snakemake.workdir / "work"
     assert (work / "resampled/8000/ha/dev/dev_02.ha.wav").exists()
     assert not (work / "resampled/16000").exists()
@@ -337,7 +337,7 @@ def test_user_plugin_through_echiplugins_with_its_own_rate(snakemake, tmp_path):
 @pytest.mark.slow
 def test_echiplugins_export_runs_example(snakemake):
     env = {"ECHIPLUGINS": str(REPO / "enhancement_plugins")}
-    snakemake("--config", "enhancement_name=example", "devices=[aria]", env=env)
+    snakemake("--config", "enhancement_name=example", "devices=[aria]", *QUICK_RUN, env=env)
     assert len(list((snakemake.workdir / "work/enhanced/example/dev").glob("*.wav"))) == 6
 
 
@@ -377,7 +377,7 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
     planned = snakemake.planned_jobs("--config", "enhancement_name=raw48", env={"ECHIPLUGINS": str(folder)})
     assert "resample_device" not in planned and "resample_enrolment" not in planned
     assert planned["enhance"] == 3
-    snakemake("--config", "enhancement_name=raw48", "devices=[ha]", env={"ECHIPLUGINS": str(folder)})
+    snakemake("--config", "enhancement_name=raw48", "devices=[ha]", *QUICK_RUN, env={"ECHIPLUGINS": str(folder)})
     assert not (snakemake.workdir / "work" / "resampled").exists()
     assert sf.info(snakemake.workdir / "work/enhanced/raw48/dev/dev_02.ha.P301.wav").frames == 1280000
 
@@ -393,7 +393,7 @@ def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
         f"  config_path: {data}/tiny_config.yaml\n  ckpt_path: {data}/tiny_random.pt\n"
         "  window_size: 3\n  stride: 2\nsample_rate: 16000\nthreads: 2\n"
     )
-    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]", "evaluate_datasets=[]")
+    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]", *QUICK_RUN)
     finished(*config)
     outputs = sorted((finished.workdir / "work/enhanced/baseline/dev").glob("*.wav"))
     assert len(outputs) == 6

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import GAIN_PLUGIN
+from conftest import GAIN_PLUGIN, QUICK_RUN
 
 from enhancement.systems.args import load_args
 from enhancement.systems.plugins import BUILTIN_PLUGIN_DIR, PluginError, plugin_dirs
@@ -208,7 +208,7 @@ def test_forgotten_echiplugins_is_refused_and_the_outputs_survive(finished, monk
     outputs); `plugin_dirs` then finds the plugin without the variable, also in a job."""
     workdir = finished.workdir
     folder = gain_folder(workdir)
-    config = ("enhancement_name=gain", "enhance_args=my_plugins/gain.yaml", "devices=[aria]", "evaluate_datasets=[]")
+    config = ("enhancement_name=gain", "enhance_args=my_plugins/gain.yaml", "devices=[aria]", *QUICK_RUN)
     finished("--config", *config, env={"ECHIPLUGINS": str(folder)})
     partners = sorted((workdir / "work/partners/gain/dev").glob("*.wav"))
     assert len(partners) == 6
