@@ -177,3 +177,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.is_relative_to(unit) and item.get_closest_marker("slow") is None:
             item.add_marker(pytest.mark.fast)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under --dist loadgroup, a grouped test's node id carries its group: where it does
+    not, xdist spreads the group over the workers (two SLURM clusters on one machine,
+    the golden scoring twice), so the run stops instead."""
+    if session.config.getoption("dist", "no") != "loadgroup" or not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): this pytest and "
+            "pytest-xdist do not work together (see pyproject.toml); run with JOBS=1 or pip install 'pytest<9.2'"
+        )
