@@ -209,10 +209,11 @@ def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
 
 @pytest.mark.slow
 def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, demo_data):
-    """The same rules, --list-rules and rule graph for 2 sessions and for 400."""
+    """The same rules, --list-rules and rule graph for 2 sessions and for 120 (the
+    challenge's dev and eval sets together are smaller)."""
     few = workdir / "few"
     shutil.copytree(demo_data, few)
-    many = many_sessions_data(workdir / "many", demo_data, 400)
+    many = many_sessions_data(workdir / "many", demo_data, 120)
     shapes = []
     for root in (few, many):
         config = ("--config", f"data_root={root}", *QUICK_RUN)
@@ -222,7 +223,7 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(snakemake, workdir, 
     assert shapes[0] == shapes[1]
     assert "enhance" in shapes[0][0].split() and len(shapes[0][0].split()) < 20
     planned = snakemake.planned_jobs("--config", f"data_root={many}", *QUICK_RUN)
-    assert planned["enhance"] == 800 and planned["submission_file"] == 2400
+    assert planned["enhance"] == 240 and planned["submission_file"] == 720
 
 
 @pytest.mark.slow
