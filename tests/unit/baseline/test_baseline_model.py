@@ -120,6 +120,7 @@ def test_speaker_embedding_once_equals_forward(tiny) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("baseline")  # the long baseline tests start early, on one worker
 @pytest.mark.parametrize("device", ["aria", "ha"])
 def test_full_size(device: str) -> None:
     if not SHARED_FIXTURE.is_dir():
@@ -370,6 +371,7 @@ def test_tiny_memory_planner_batches_and_splits_blocks(tiny) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("baseline")  # the long baseline tests start early, on one worker
 def test_full_size_batched_equals_reference() -> None:
     if not SHARED_FIXTURE.is_dir():
         pytest.skip(f"full-size reference fixture not found at {SHARED_FIXTURE}")
