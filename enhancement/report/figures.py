@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pandas is imported where a table is drawn: a spectrogram jo
 SPECTROGRAM_SECONDS = 8.0
 MAX_HZ = 8000  # the submission's Nyquist frequency: the input is shown to the same height
 DYNAMIC_RANGE_DB = 80
+WINDOW_S, HOP_S = 0.032, 0.008  # the spectrogram's Hann window and hop
 
 
 def _pyplot():
@@ -54,8 +55,8 @@ def first_seconds(path: Path | str, seconds: float, channel: int = 0) -> tuple[n
 def spectrogram_db(signal: np.ndarray, rate: int, max_hz: float = MAX_HZ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Power spectrogram in dB (32 ms Hann windows, 8 ms hop) up to ``max_hz``:
     (frame times in s, frequencies in Hz, dB of shape [frequencies, frames])."""
-    window = int(round(0.032 * rate))
-    hop = int(round(0.008 * rate))
+    window = int(round(WINDOW_S * rate))
+    hop = int(round(HOP_S * rate))
     if len(signal) < window:
         signal = np.pad(signal, (0, window - len(signal)))
     frames = np.lib.stride_tricks.sliding_window_view(signal, window)[::hop] * np.hanning(window)
@@ -91,8 +92,8 @@ def spectrogram_figure(
     axis and a shared colour scale (the loudest panel's peak down 80 dB).
 
     A report draws one per chosen target, each in its own job: the figure is
-    built without pyplot, as one image per panel on a fixed layout, which keeps
-    a job near half a second of drawing."""
+    built without pyplot, as one image per panel on a fixed layout (pyplot's
+    import and a constrained layout were most of such a job's time)."""
     from matplotlib.figure import Figure
 
     spectra = []
@@ -104,11 +105,10 @@ def spectrogram_figure(
     height = panel_in * len(spectra) + top_in + bottom_in
     figure = Figure(figsize=(9, height))
     left, right = 0.07, 0.86
-    image = None
     for row, (label, times, freqs, db) in enumerate(spectra):
         bottom = (bottom_in + (len(spectra) - 1 - row) * panel_in) / height
         ax = figure.add_axes((left, bottom, right - left, (panel_in - 0.35) / height))
-        hop, step = times[1] - times[0] if len(times) > 1 else 0.008, freqs[1] - freqs[0]
+        step = freqs[1] - freqs[0]
         image = ax.imshow(
             db,
             origin="lower",
@@ -118,8 +118,8 @@ def spectrogram_figure(
             vmin=top - DYNAMIC_RANGE_DB,
             vmax=top,
             extent=(
-                times[0] - hop / 2,
-                times[-1] + hop / 2,
+                times[0] - HOP_S / 2,
+                times[-1] + HOP_S / 2,
                 (freqs[0] - step / 2) / 1000,
                 (freqs[-1] + step / 2) / 1000,
             ),

@@ -155,14 +155,13 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
     the swap re-ran nothing and P304.wav was linked to the old seat's output."""
     data = finished.workdir / "data"
     shutil.copytree(finished.workdir / "demo_data", data)
-    settings = QUICK_RUN
-    finished("--config", "data_root=data", *settings)
+    finished("--config", "data_root=data", *QUICK_RUN)
     assert (finished.workdir / "work" / ".snakemake" / "metadata").is_dir()
     assert not (finished.workdir / ".snakemake" / "metadata").exists()
 
     (tmp_path / "elsewhere").mkdir()
     elsewhere = Snakemake(tmp_path / "elsewhere")
-    absolute = ("--config", f"data_root={data}", f"work_dir={finished.workdir / 'work'}", *settings)
+    absolute = ("--config", f"data_root={data}", f"work_dir={finished.workdir / 'work'}", *QUICK_RUN)
     assert elsewhere.planned_jobs(*absolute) == {}
     manifest = data / "metadata" / "sessions.dev.csv"
     manifest.write_text(manifest.read_text().replace("P302,P303,P304", "P304,P303,P302"))
@@ -181,11 +180,11 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
 
     # targets and --report named from the launch folder
     assert (
-        finished.planned_jobs("work/enhanced/passthrough/dev/validation.csv", "--config", "data_root=data", *settings)
+        finished.planned_jobs("work/enhanced/passthrough/dev/validation.csv", "--config", "data_root=data", *QUICK_RUN)
         == {}
     )
     forced = finished.planned_jobs(
-        "--forcerun", "work/enhanced/passthrough/dev/dev_02.aria.P304.wav", "--config", "data_root=data", *settings
+        "--forcerun", "work/enhanced/passthrough/dev/dev_02.aria.P304.wav", "--config", "data_root=data", *QUICK_RUN
     )
     assert forced.get("submission_file") == 1 and "enhance" not in forced, forced
 
