@@ -125,13 +125,34 @@ def as_numpy(output: Any, system: str, where: str) -> np.ndarray:
         ) from exc
 
 
-def limit_threads(threads: int) -> None:
-    """Hold torch to the job's threads: jobs sharing a machine must not
-    each start one thread per core (that slows all of them several-fold)."""
+def takes_numpy(system: Any) -> bool:
+    """Whether ``system`` asked for numpy arrays (``audio_as_numpy = True``): its
+    job then never imports torch (about 2 CPU s per job)."""
+    return getattr(system, "audio_as_numpy", False) is True
+
+
+def tensor_of(array: np.ndarray) -> Any:
+    """``array`` as a torch tensor sharing its memory (torch imported here, when a
+    system takes tensors)."""
     import torch
 
-    torch.set_num_threads(max(1, int(threads)))
-    log.info("torch uses %d thread(s)", torch.get_num_threads())
+    return torch.from_numpy(array)
+
+
+def limit_threads(threads: int, with_torch: bool = True) -> None:
+    """Hold the system to the job's threads: jobs sharing a machine must not
+    each start one thread per core (that slows all of them several-fold)."""
+    threads = max(1, int(threads))
+    if with_torch:
+        import torch
+
+        torch.set_num_threads(threads)
+        log.info("torch uses %d thread(s)", torch.get_num_threads())
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)  # numpy's BLAS and OpenMP pools, for the rest of the job
+    log.info("numpy's thread pools use %d thread(s) (torch not imported)", threads)
 
 
 def absolute(path: Path | str) -> Path:
@@ -206,7 +227,6 @@ def enhance_session_device(
     system_args = load_args(args_yaml)
 
     def work(report: Callable[[str], None]) -> None:
-        limit_threads(threads)
         # The job runs inside work_dir; the system, in the folder Snakemake was started
         # from, where relative paths among its args (a checkpoint) mean what they did.
         os.chdir(os.environ.get(LAUNCH_DIR_VARIABLE) or os.getcwd())
@@ -220,6 +240,7 @@ def enhance_session_device(
             args_yaml,
             report,
             plugin_folders,
+            threads,
         )
 
     limit = system_args.time_limit
@@ -246,13 +267,14 @@ def write_partner_outputs(
     args_yaml: Path | str,
     report: Callable[[str], None] = lambda stage: None,
     plugin_folders: Sequence[Path | str] | None = None,
+    threads: int = 1,
 ) -> None:
     """The job's work: build the system, read the audio once, check and write
     each partner's output (``report`` is told each stage)."""
-    import torch
-
     report(f"building {enhancement_name}")
     system, _ = prepare_system(enhancement_name, args_yaml, plugin_folders)
+    as_numpy_audio = takes_numpy(system)
+    limit_threads(threads, with_torch=not as_numpy_audio)
     raw = audio_info(raw_device_wav, RAW_RATE, DEVICE_CHANNELS.get(target.device))
     expected = expected_length(raw.frames, raw.samplerate)
 
@@ -261,7 +283,7 @@ def write_partner_outputs(
     report(f"reading {device_wav}")
     started = time.perf_counter()
     audio, fs = read_channels_first(device_wav)
-    device_audio = torch.from_numpy(audio)
+    device_audio = audio if as_numpy_audio else tensor_of(audio)
     log.info(
         "%s: loaded %s (%d ch, %.1f s at %d Hz) in %.1f s",
         target.label(),
@@ -314,15 +336,14 @@ def partner_outputs(
     session) changed it in place, it is read again from ``device_wav`` into the same buffer
     before the next call, with a warning. Consume each output before asking for the next.
     """
-    import torch
-
+    as_audio = (lambda array: array) if takes_numpy(system) else tensor_of
     context = {"dataset": target.dataset, "session": target.session, "device": target.device}
     partners = getattr(system, "process_partners", None)
     if callable(partners):
         enrolments = {}
         for pid in pids:
             enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
-            enrolments[pid] = (torch.from_numpy(enrolment[:1]), enrol_fs)
+            enrolments[pid] = (as_audio(enrolment[:1]), enrol_fs)
         report(f"in {name}.process_partners for {target.label()}")
         try:
             with working_directory_kept(f"{name}.process_partners for {target.label()}"):
@@ -341,7 +362,7 @@ def partner_outputs(
             yield pid, results.pop(pid)
         return
 
-    session = device_audio.numpy()  # the same memory, viewed as numpy
+    session = device_audio.numpy() if hasattr(device_audio, "numpy") else device_audio  # the same memory
     checksum = zlib.crc32(session)
     for pid in pids:
         enrolment, enrol_fs = read_channels_first(enrolment_wavs[pid])
@@ -349,7 +370,7 @@ def partner_outputs(
         try:
             with working_directory_kept(f"{name}.process_session for {target.label(pid)}"):
                 result = system.process_session(
-                    device_audio, fs, torch.from_numpy(enrolment[:1]), enrol_fs, kwargs={**context, "pid": pid}
+                    device_audio, fs, as_audio(enrolment[:1]), enrol_fs, kwargs={**context, "pid": pid}
                 )
         except (Exception, SystemExit) as exc:
             raise SystemFailed(f"{name}.process_session failed for {target.label(pid)}: {describe(exc)}") from exc

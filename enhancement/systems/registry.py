@@ -46,6 +46,10 @@ class Enhancement(Protocol):
         spkid_fs: its sample rate in Hz (the same choice as ``device_fs``).
         kwargs: the target: ``dataset``, ``session``, ``device`` and ``pid``.
 
+    A class attribute ``audio_as_numpy = True`` (optional) asks for float32
+    numpy arrays of the same shapes instead of tensors; the job then never
+    imports torch.
+
     Returns:
         That partner's speech over the whole session at 16 kHz: a float
         tensor or array, 1-D or squeezable to 1-D, within 20 ms of the

@@ -1,6 +1,8 @@
 import contextlib
 import logging
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -238,6 +240,68 @@ def test_each_partner_sees_the_device_audio_as_read(tmp_path, clean_registry, ca
     assert len(seen) == 3
     assert torch.equal(seen[0], seen[1]) and torch.equal(seen[0], seen[2])
     assert caplog.text.count("scribbler changed the device audio in place; reading") == 2
+
+
+@pytest.mark.parametrize("numpy_audio", [False, True], ids=["tensors", "audio_as_numpy"])
+@pytest.mark.parametrize("method", ["process_session", "process_partners"])
+def test_a_system_gets_tensors_unless_it_asks_for_numpy(tmp_path, clean_registry, caplog, method, numpy_audio):
+    """`audio_as_numpy = True` gives a system numpy arrays (its job imports no torch);
+    every other system gets tensors, as the plugin API says; in-place changes are
+    caught either way."""
+    from enhancement.registry import register_enhancement
+
+    seen = []
+
+    class Recorder:
+        def process_session(self, device_audio, device_fs, spkid_audio, spkid_fs, kwargs=None):
+            seen.append((type(device_audio), type(spkid_audio), spkid_audio.shape))
+            out = device_audio[0] * 1.0
+            device_audio[0] *= 0.5  # changed in place: read again for the next partner
+            return out
+
+        def process_partners(self, device_audio, device_fs, enrolments, kwargs=None):
+            return {pid: self.process_session(device_audio, device_fs, *enrolments[pid]) for pid in "ABC"}
+
+    if method == "process_session":
+        del Recorder.process_partners
+    if numpy_audio:
+        Recorder.audio_as_numpy = True
+    register_enhancement("recorder")(Recorder)
+    args = tmp_path / "recorder.yaml"
+    args.write_text("name: recorder\n")
+    job = make_job(tmp_path)
+    with caplog.at_level(logging.INFO):
+        write_partner_outputs(**job, enhancement_name="recorder", args_yaml=args)
+    kind = np.ndarray if numpy_audio else torch.Tensor
+    assert seen[0] == (kind, kind, (1, 16000)) and len(seen) == 3
+    assert ("(torch not imported)" in caplog.text) is numpy_audio
+    assert ("torch uses 1 thread(s)" in caplog.text) is not numpy_audio
+    if method == "process_session":
+        assert caplog.text.count("recorder changed the device audio in place; reading") == 2
+        channel0 = sf.read(tmp_path / "dev16.wav", dtype="float32")[0][:, 0]
+        for path in job["outputs"].values():  # each partner saw the audio as read
+            assert np.abs(sf.read(path, dtype="float32")[0] - channel0).max() <= 1 / 32768
+
+
+def test_the_passthrough_job_never_imports_torch(tmp_path):
+    """The built-in passthrough takes numpy audio: its job (the work, in a fresh
+    interpreter) does not pay torch's import, about 2 CPU s."""
+    job = make_job(tmp_path)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from enhancement.systems.args import ARGS_DIR\n"
+        "from enhancement.systems.enhance import SessionDevice, write_partner_outputs\n"
+        f"t = Path({str(tmp_path)!r})\n"
+        "write_partner_outputs(SessionDevice('dev', 's1', 'aria'), t / 'dev16.wav', t / 'raw.wav',\n"
+        "    {p: t / f'{p}.wav' for p in 'ABC'}, {p: t / 'out' / f'{p}.wav' for p in 'ABC'},\n"
+        "    'passthrough', ARGS_DIR / 'passthrough.yaml', plugin_folders=[])\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+    channel0 = sf.read(job["device_wav"], dtype="int16")[0][:, 0]
+    assert np.array_equal(sf.read(tmp_path / "out" / "B.wav", dtype="int16")[0], channel0)
 
 
 def test_integer_output_is_an_error_not_a_square_wave():
