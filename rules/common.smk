@@ -38,6 +38,7 @@ from enhancement.systems.args import (
     load_args,
 )
 from enhancement.workflow.job_code import job_code_fingerprint, use_cache_file
+from enhancement.workflow.portable import portable
 from enhancement.workflow.system_code import code_fingerprint, system_code_files
 
 validate(config, schema="../enhancement/config.schema.yaml")

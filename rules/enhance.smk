@@ -4,6 +4,8 @@
 # wildcard rule serves any manifest; `submission_file` (rules/submission.smk)
 # puts each at its submission name. The partners' pids are a parameter: a
 # changed pid at a seat re-runs the job (Snakemake's params rerun trigger).
+# Paths into the workflow's folder are parameters relative to it
+# (enhancement/workflow/portable.py).
 
 
 include: "functions/enhance.smk"
@@ -13,7 +15,6 @@ rule enhance:
     input:
         device=device_input_path("{dataset}", "{session}", "{device}"),
         enrolments=enrolment_inputs,
-        args_yaml=ARGS_YAML,
     output:
         [
             partner_output_path(SYSTEM, "{dataset}", "{session}", "{device}", k)
@@ -31,7 +32,10 @@ rule enhance:
         raw_device=raw_device_of,
         system=SYSTEM,
         system_code=SYSTEM_CODE,
-        plugin_dirs=SYSTEM_PLUGIN_DIRS,
+        plugin_dirs=[portable(d, workflow.basedir) for d in SYSTEM_PLUGIN_DIRS],
+        # what the args yaml says, not its date or its folder: a clone elsewhere re-runs nothing
+        args=SYSTEM_ARGS.meaning(),
+        args_yaml=portable(ARGS_YAML, workflow.basedir),
         code=job_code("enhance"),
         raw_inputs=raw_inputs_signature,
     script:

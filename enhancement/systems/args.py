@@ -15,6 +15,7 @@ Format (the upstream layout, plus optional workflow keys)::
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import reprlib
 from collections.abc import Iterable
@@ -57,6 +58,13 @@ class SystemArgs:
     resources: dict[str, Any] = field(default_factory=dict)
     threads: int = 1
     time_limit: float | None = None  # minutes an enhance job may take; None: no limit
+
+    def meaning(self) -> str:
+        """What the yaml says, wherever it lies and however it is written (comments,
+        order, layout): an enhance job's parameter, so an edit that changes nothing
+        re-runs nothing, and a change re-runs the system's jobs."""
+        said = {k: v for k, v in vars(self).items() if k != "path"}
+        return json.dumps(said, sort_keys=True, default=repr)
 
 
 def find_args_yaml(spec: str, plugin_folders: Iterable[Path] = ()) -> Path:

@@ -214,17 +214,25 @@ def enhance_session_device(
     args_yaml: Path | str,
     threads: int = 1,
     plugin_folders: Sequence[Path | str] | None = None,
+    planned_args: str | None = None,
 ) -> None:
     """Enhance every partner of one session-device and write their files, the
     work in a child process the job watches (enhancement.systems.supervise): a system
     that hangs past its args yaml's `time_limit`, exits, or is killed for
     memory ends the job with a message naming it and the target. Every path is
     made absolute first: a system that changes the working directory moves no
-    file the job reads or writes."""
+    file the job reads or writes. ``planned_args``: the args yaml's meaning
+    when the run was planned (``SystemArgs.meaning``); a yaml changed since is
+    an error, not outputs under a record of other args."""
     device_wav, raw_device_wav, args_yaml = absolute(device_wav), absolute(raw_device_wav), absolute(args_yaml)
     enrolment_wavs = {pid: absolute(path) for pid, path in enrolment_wavs.items()}
     outputs = {pid: absolute(path) for pid, path in outputs.items()}
     system_args = load_args(args_yaml)
+    if planned_args is not None and system_args.meaning() != planned_args:
+        raise ArgsError(
+            f"args yaml {args_yaml} changed after this run was planned (for {target.label()}); "
+            "run Snakemake again: it re-runs the jobs the change concerns"
+        )
 
     def work(report: Callable[[str], None]) -> None:
         # The job runs inside work_dir; the system, in the folder Snakemake was started

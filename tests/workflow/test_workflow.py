@@ -111,6 +111,41 @@ def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
+WORKFLOW_PARTS = ("Snakefile", "config.yaml", "environment.yml", "rules", "workflow_scripts", "enhancement",
+                  "enhance_args", "enhancement_plugins")
+
+
+@pytest.mark.slow
+def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_meaning(finished, tmp_path):
+    """The same workflow in another folder (a fresh clone, a moved checkout) sees a
+    finished run as finished: no path into the workflow's folder is part of a job's
+    record. Before, the args yaml was an input by absolute path, and a clone re-ran
+    every enhance job. The args yaml counts by what it says: comments and order
+    re-run nothing, a changed value re-runs the system's jobs."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, clone / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, clone / part)
+    elsewhere = Snakemake(finished.workdir, snakefile=clone / "Snakefile")
+    assert elsewhere.planned_jobs() == {}  # passthrough, scored: enhance_args/passthrough.yaml
+
+    args = tmp_path / "example.yaml"
+    args.write_text("name: example\nargs: {output_sample_rate: 16000}\n")
+    example = ("--config", "enhancement_name=example", f"enhance_args={args}", *QUICK_RUN)
+    finished(*example)  # a plugin of enhancement_plugins/, imported by the job
+    assert elsewhere.planned_jobs(*example) == {}
+    args.write_text("# the same args, reordered\nargs:\n  output_sample_rate: 16000\nname: example\n")
+    assert finished.planned_jobs(*example) == {}
+    args.write_text("name: example\nargs: {output_sample_rate: 16000}\ntime_limit: 30\n")
+    result = elsewhere(*example, "--dry-run")
+    assert "Params have changed since last execution" in result.stdout + result.stderr
+    assert elsewhere.planned_jobs(*example)["enhance"] == 3
+
+
 @pytest.mark.slow
 def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
     raw = finished.workdir / "demo_data/ha/dev/dev_02.ha.wav"
