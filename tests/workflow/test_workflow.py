@@ -111,8 +111,16 @@ def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
-WORKFLOW_PARTS = ("Snakefile", "config.yaml", "environment.yml", "rules", "workflow_scripts", "enhancement",
-                  "enhance_args", "enhancement_plugins")
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "config.yaml",
+    "environment.yml",
+    "rules",
+    "workflow_scripts",
+    "enhancement",
+    "enhance_args",
+    "enhancement_plugins",
+)
 
 
 @pytest.mark.slow
