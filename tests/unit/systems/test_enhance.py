@@ -117,6 +117,24 @@ def test_system_is_built_and_args_checked_before_audio_is_read(tmp_path, clean_r
         enhance_session_device(**job, enhancement_name="passthrough", args_yaml=mismatch)
 
 
+def test_an_args_yaml_changed_after_planning_is_refused_before_any_work(tmp_path):
+    """The job's record says what the args were when the run was planned: a yaml
+    edited since would make outputs under a record of other args."""
+    from enhancement.systems.args import load_args
+
+    job = make_job(tmp_path)
+    args = tmp_path / "passthrough.yaml"
+    args.write_text("name: passthrough\n")
+    planned = load_args(args).meaning()
+    args.write_text("# edited after planning\nname: passthrough\ntime_limit: 5\n")
+    with pytest.raises(ArgsError, match=r"passthrough.yaml changed after this run was planned \(for dataset dev"):
+        enhance_session_device(**job, enhancement_name="passthrough", args_yaml=args, planned_args=planned)
+    assert not (tmp_path / "out").exists()
+    args.write_text("# comments and order are not what it says\nname: passthrough\n")
+    enhance_session_device(**job, enhancement_name="passthrough", args_yaml=args, planned_args=planned)
+    assert all(p.exists() for p in job["outputs"].values())
+
+
 def test_a_raising_system_names_the_target(tmp_path, clean_registry):
     from enhancement.registry import register_enhancement
 
