@@ -83,6 +83,32 @@ class Snakemake:
         return {m[1]: int(m[2]) for m in re.finditer(r"^(\S+)\s+(\d+)\s*$", table, re.M)}
 
 
+# what a checkout of the workflow holds, for tests that plan with a copy of it
+WORKFLOW_PARTS = (
+    "Snakefile",
+    "config.yaml",
+    "environment.yml",
+    "rules",
+    "workflow_scripts",
+    "enhancement",
+    "enhance_args",
+    "enhancement_plugins",
+)
+
+
+def copy_of_the_workflow(folder: Path) -> Path:
+    """The workflow copied into ``folder`` as a clone elsewhere would have it (a
+    test may edit it; the repository's own files are never touched); its Snakefile."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, folder / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, folder / part)
+    return folder / "Snakefile"
+
+
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder built once per test run and shared by every pytest-xdist worker: the
     first to ask builds it (under a file lock), the others wait and read it. Without

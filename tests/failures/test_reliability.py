@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from conftest import QUICK_RUN, REPO, Snakemake
+from conftest import QUICK_RUN, REPO, Snakemake, copy_of_the_workflow
 
 from enhancement.data.submission import Expected, problems_of
 
@@ -246,31 +246,10 @@ def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, req
 
 # ---- code and inputs a job depends on (issue 20) -------------------------------
 
-WORKFLOW_PARTS = (
-    "Snakefile",
-    "config.yaml",
-    "environment.yml",
-    "rules",
-    "workflow_scripts",
-    "enhancement",
-    "enhancement_plugins",
-)
-
 
 def edited_workflow(finished: Snakemake, tmp_path: Path) -> Snakemake:
-    """The finished run, planned by a copy of the workflow a test may edit
-    (the repository's own package is never touched). The args yamls are the
-    repository's (a link): the enhance jobs name theirs as an input, by path."""
-    copy = tmp_path / "workflow"
-    copy.mkdir()
-    (copy / "enhance_args").symlink_to(REPO / "enhance_args")
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, copy / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, copy / part)
-    return Snakemake(finished.workdir, snakefile=copy / "Snakefile")
+    """The finished run, planned by a copy of the workflow a test may edit."""
+    return Snakemake(finished.workdir, snakefile=copy_of_the_workflow(tmp_path / "workflow"))
 
 
 def edit(path: Path, old: str, new: str) -> None:

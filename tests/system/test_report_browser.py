@@ -229,7 +229,9 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, brows
     # an absolute include of the secret file, and a raw html directive, as reStructuredText would read them
     rst = f"x .. include:: {secret} .. raw:: html  .. |s| replace:: y"
     base = workdir / HOSTILE / rst.lstrip("/")
-    data_root, work_dir = base / "data", base / "work"
+    # work_dir outside the hostile folder: the rules' input patterns, which the report shows,
+    # name the data from work_dir through it
+    data_root, work_dir = base / "data", workdir / "work"
     shutil.copytree(demo_data, data_root)
     args_yaml = base / "passthrough.yaml"
     shutil.copy(REPO / "enhance_args" / "passthrough.yaml", args_yaml)
@@ -279,9 +281,8 @@ def test_the_report_renders_and_nothing_injected_runs(driven, hostile_run):
     assert len(results) >= 5, driver["views"]
     assert any(view.startswith("rule enhance") for view in driver["views"]), driver["views"]
     assert "The enhancement stage of the CHiME-9 ECHI challenge" in driven["text"]
-    # (the rules name outputs from work_dir, so the report shows the hostile folder through the
-    # args yaml's absolute path, which lies in it)
-    assert str(hostile_run["args_yaml"]) in driven["text"], (
+    # (the rules name their files from work_dir: the data's, through the hostile folder)
+    assert os.path.relpath(hostile_run["data_root"], hostile_run["work_dir"]) in driven["text"], (
         "the hostile folder is not shown: the check would be vacuous"
     )
     # nothing ran: no dialog, the title never changed, no handler or foreign element, no console message

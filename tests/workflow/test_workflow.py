@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake
+from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake, copy_of_the_workflow
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -111,18 +111,6 @@ def test_deleting_an_enhance_output_reruns_that_one_job(finished):
     assert "wildcards: dataset=dev, session=dev_02, device=ha" in result.stdout + result.stderr
 
 
-WORKFLOW_PARTS = (
-    "Snakefile",
-    "config.yaml",
-    "environment.yml",
-    "rules",
-    "workflow_scripts",
-    "enhancement",
-    "enhance_args",
-    "enhancement_plugins",
-)
-
-
 @pytest.mark.slow
 def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_meaning(finished, tmp_path):
     """The same workflow in another folder (a fresh clone, a moved checkout) sees a
@@ -130,15 +118,7 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
     record. Before, the args yaml was an input by absolute path, and a clone re-ran
     every enhance job. The args yaml counts by what it says: comments and order
     re-run nothing, a changed value re-runs the system's jobs."""
-    clone = tmp_path / "clone"
-    clone.mkdir()
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, clone / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, clone / part)
-    elsewhere = Snakemake(finished.workdir, snakefile=clone / "Snakefile")
+    elsewhere = Snakemake(finished.workdir, snakefile=copy_of_the_workflow(tmp_path / "clone"))
     assert elsewhere.planned_jobs() == {}  # passthrough, scored: enhance_args/passthrough.yaml
 
     args = tmp_path / "example.yaml"
