@@ -5,8 +5,9 @@
     python run_evaluation.py data_root=D submission_dir=S system=NAME
 
 ``key=value`` words become ``--config`` overrides; words after ``--`` go to
-Snakemake unchanged (options and targets: ``-- compare --dry-run``). ``--help``
-lists the config keys with their defaults.
+Snakemake unchanged (options and targets: ``-- compare --dry-run``), except a
+``--config`` among them, whose values join the overrides (Snakemake would keep
+only one ``--config``). ``--help`` lists the config keys with their defaults.
 """
 
 from __future__ import annotations
@@ -46,8 +47,46 @@ def snakemake_command(argv: Sequence[str]) -> list[str]:
     # --config takes every word up to the next option: it goes after the targets
     # given after '--' (so they stay targets), before any '--' of Snakemake's own
     end = passthrough.index("--") if "--" in passthrough else len(passthrough)
+    theirs, options = config_words(passthrough[:end])
+    overrides = merged_overrides(overrides, theirs)
     config = ["--config", *overrides] if overrides else []
-    return command + passthrough[:end] + config + passthrough[end:]
+    return command + options + config + passthrough[end:]
+
+
+def config_words(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the values of every ``--config``/``-C`` among Snakemake's words, the other
+    words): Snakemake keeps only the last ``--config``, so a second one, ours,
+    would silently drop the user's."""
+    values: list[str] = []
+    rest: list[str] = []
+    words = list(words)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("--config", "-C"):
+            i += 1
+            while i < len(words) and not words[i].startswith("-"):
+                values.append(words[i])
+                i += 1
+            continue
+        if word.startswith("--config="):
+            values.append(word.split("=", 1)[1])
+        else:
+            rest.append(word)
+        i += 1
+    return values, rest
+
+
+def merged_overrides(ours: Sequence[str], theirs: Sequence[str]) -> list[str]:
+    """One list of ``key=value`` overrides; a key given twice with two values is
+    an error (which one Snakemake would keep is not what anyone should guess)."""
+    merged: dict[str, str] = {}
+    for word in [*ours, *theirs]:
+        key, _, value = word.partition("=")
+        if key in merged and merged[key] != value:
+            raise UsageError(f"config key {key!r} is given twice ({merged[key]!r} and {value!r}); give it once")
+        merged[key] = value
+    return [f"{key}={value}" for key, value in merged.items()]
 
 
 # run_evaluation.py's own words, and upstream's spellings of them, as config keys

@@ -24,6 +24,32 @@ def test_targets_after_the_separator_stay_targets(after):
     assert parsed.config == ["enhancement_name=example"]
 
 
+@pytest.mark.parametrize(
+    "theirs",
+    [
+        ["--config", "devices=[ha]", "report_spectrograms=0"],
+        ["-C", "devices=[ha]", "report_spectrograms=0"],
+        ["--config=devices=[ha]", "--config", "report_spectrograms=0"],
+    ],
+)
+def test_a_config_after_the_separator_is_merged_not_dropped(theirs):
+    """Snakemake keeps only the last --config: the user's, after '--', was silently
+    dropped by ours (a test asking for no scoring got scoring)."""
+    from snakemake.cli import get_argument_parser
+
+    command = snakemake_command(["enhancement_name=example", "--", *theirs, "--cores", "1", "resample"])
+    parsed = get_argument_parser().parse_args(command[5:])
+    assert parsed.config == ["enhancement_name=example", "devices=[ha]", "report_spectrograms=0"]
+    assert parsed.targets == ["resample"] and parsed.cores == 1
+    assert command.count("--config") == 1
+
+
+def test_a_config_key_given_twice_with_two_values_is_refused():
+    with pytest.raises(UsageError, match=r"config key 'devices' is given twice \('\[aria\]' and '\[ha\]'\)"):
+        snakemake_command(["devices=[aria]", "--", "--config", "devices=[ha]"])
+    assert snakemake_command(["devices=[ha]", "--", "--config", "devices=[ha]"]).count("devices=[ha]") == 1
+
+
 @pytest.mark.parametrize("program", ["run_enhancement.py", "run_evaluation.py"])
 def test_help_lists_every_config_key_with_its_default(program):
     import subprocess
