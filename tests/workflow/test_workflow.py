@@ -409,28 +409,45 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
 @pytest.mark.xdist_group("baseline")  # the long baseline tests start early, on one worker
 def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     """The registered baseline through the workflow, with the small fixture model
-    (7 channels: the Aria recordings); one session again: byte-identical files."""
+    (7 channels: the Aria recordings) on one session (the demo's shorter: a data
+    folder whose manifest lists dev_03 alone); again: byte-identical files."""
     data = REPO / "tests" / "data"
+    one = tmp_path / "one_session"
+    for part in ("aria", "ha", "participant", "ref"):  # the demo's files, read only
+        (one / part).mkdir(parents=True)
+        (one / part / "dev").symlink_to(finished.workdir / "demo_data" / part / "dev")
+    (one / "metadata").mkdir()
+    demo_manifest = (finished.workdir / "demo_data/metadata/sessions.dev.csv").read_text().splitlines()
+    (one / "metadata/sessions.dev.csv").write_text(
+        "\n".join([demo_manifest[0], *[r for r in demo_manifest if r.startswith("dev_03,")]]) + "\n"
+    )
     args = tmp_path / "baseline_tiny.yaml"
     args.write_text(
         "name: baseline\nargs:\n"
         f"  config_path: {data}/tiny_config.yaml\n  ckpt_path: {data}/tiny_random.pt\n"
         "  window_size: 4\n  stride: 3.5\nsample_rate: 16000\nthreads: 1\n"
     )
-    config = ("--config", "enhancement_name=baseline", f"enhance_args={args}", "devices=[aria]", *QUICK_RUN)
+    config = (
+        "--config",
+        "enhancement_name=baseline",
+        f"enhance_args={args}",
+        f"data_root={one}",
+        "devices=[aria]",
+        *QUICK_RUN,
+    )
     finished(*config)
     outputs = sorted((finished.workdir / "work/enhanced/baseline/dev").glob("*.wav"))
-    assert len(outputs) == 6
+    assert [p.name for p in outputs] == [f"dev_03.aria.{pid}.wav" for pid in ("P305", "P307", "P308")]
     first = {p.name: p.read_bytes() for p in outputs}
     for path in outputs:
         audio, rate = sf.read(path, dtype="float32")
         assert rate == 16000 and np.abs(audio).max() > 0
-    passthrough = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_02.aria.P302.wav")[0]
+    passthrough = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_03.aria.P305.wav")[0]
     assert not np.allclose(sf.read(outputs[0])[0], passthrough)
-    log = (finished.workdir / "work/logs/enhance/baseline/dev/dev_02.aria.log").read_text()
+    log = (finished.workdir / "work/logs/enhance/baseline/dev/dev_03.aria.log").read_text()
     assert "window" in log and "torch uses 1 thread(s)" in log  # the yaml's threads (the test's workers share 2 cores)
-    # again for one session (the shorter): the same bytes
-    again = [p for p in outputs if p.name.startswith("dev_03.")]
+    # again: the same bytes
+    again = list(outputs)
     for path in [*again, *(finished.workdir / "work/partners/baseline/dev").glob("dev_03.*.wav")]:
         path.unlink()
     assert finished.planned_jobs(*config).get("enhance") == 1
