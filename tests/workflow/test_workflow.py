@@ -123,7 +123,7 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
 
     args = tmp_path / "example.yaml"
     args.write_text("name: example\nargs: {output_sample_rate: 16000}\n")
-    example = ("--config", "enhancement_name=example", f"enhance_args={args}", *QUICK_RUN)
+    example = ("--config", "enhancement_name=example", f"enhance_args={args}", "devices=[ha]", *QUICK_RUN)
     finished(*example)  # a plugin of enhancement_plugins/, imported by the job
     assert elsewhere.planned_jobs(*example) == {}
     args.write_text("# the same args, reordered\nargs:\n  output_sample_rate: 16000\nname: example\n")
@@ -131,7 +131,7 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
     args.write_text("name: example\nargs: {output_sample_rate: 16000}\ntime_limit: 30\n")
     result = elsewhere(*example, "--dry-run")
     assert "Params have changed since last execution" in result.stdout + result.stderr
-    assert elsewhere.planned_jobs(*example)["enhance"] == 3
+    assert elsewhere.planned_jobs(*example)["enhance"] == 1  # dev_02.ha, the one ha recording
 
 
 @pytest.mark.slow
