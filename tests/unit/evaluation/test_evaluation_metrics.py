@@ -182,6 +182,7 @@ def test_dnsmos_head_chunks_change_no_bit(monkeypatch):
     assert all(np.array_equal(a, b) for a, b in zip(d._primary_raw(x, starts), whole, strict=True))
 
 
+@pytest.mark.xdist_group("librosa")  # one worker compiles librosa's numba code (~16 s), not each
 @pytest.mark.parametrize("samples", [144160, 190003, 256000])
 def test_dnsmos_p808_features_are_speechmos_own_bits(samples):
     """The P.808 input written with numpy (no librosa in a job) is speechmos's, bit for bit."""
