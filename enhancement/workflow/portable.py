@@ -15,8 +15,10 @@ from pathlib import Path
 
 
 def portable(path: Path | str, workflow_dir: Path | str) -> str:
-    """``path`` relative to ``workflow_dir`` if it lies inside it, else absolute."""
-    path, workflow_dir = Path(os.path.abspath(path)), Path(os.path.abspath(workflow_dir))
+    """``path`` relative to ``workflow_dir`` if it lies inside it, else absolute
+    (both with symbolic links resolved: the planner resolves the args yaml's path,
+    and a checkout reached through a link is still the workflow's folder)."""
+    path, workflow_dir = Path(os.path.realpath(path)), Path(os.path.realpath(workflow_dir))
     return path.relative_to(workflow_dir).as_posix() if path.is_relative_to(workflow_dir) else str(path)
 
 

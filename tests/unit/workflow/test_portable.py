@@ -19,3 +19,16 @@ def test_paths_elsewhere_stay_absolute(tmp_path):
     assert located(str(outside), tmp_path / "clone") == outside
     # a sibling whose name starts with the workflow folder's is not inside it
     assert Path(portable(tmp_path / "checkout2" / "a.yaml", tmp_path / "checkout")).is_absolute()
+
+
+def test_a_checkout_reached_through_a_link_is_still_the_workflow_folder(tmp_path):
+    real = tmp_path / "disk" / "checkout"
+    (real / "enhance_args").mkdir(parents=True)
+    (real / "enhance_args" / "passthrough.yaml").write_text("name: passthrough\n")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "checkout").symlink_to(real)
+    linked = tmp_path / "home" / "checkout"
+    # the planner resolves the yaml's path; Snakemake may give the folder as linked
+    assert portable(real / "enhance_args" / "passthrough.yaml", linked) == "enhance_args/passthrough.yaml"
+    assert portable(linked / "enhance_args" / "passthrough.yaml", real) == "enhance_args/passthrough.yaml"
+    assert located("enhance_args/passthrough.yaml", linked).read_text() == "name: passthrough\n"
