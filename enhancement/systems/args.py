@@ -60,10 +60,13 @@ class SystemArgs:
     time_limit: float | None = None  # minutes an enhance job may take; None: no limit
 
     def meaning(self) -> str:
-        """What the yaml says, wherever it lies and however it is written (comments,
-        order, layout): an enhance job's parameter, so an edit that changes nothing
-        re-runs nothing, and a change re-runs the system's jobs."""
-        said = {k: v for k, v in vars(self).items() if k != "path"}
+        """What the yaml says about the outputs, wherever it lies and however it is
+        written (comments, order, layout): an enhance job's parameter, so an edit
+        that changes nothing re-runs nothing, and a change re-runs the system's
+        jobs. Where and how long a job runs (``resources``, ``time_limit``) is not
+        part of it: a new partition must not re-run hours of enhancement. Threads
+        are: torch's reductions may differ in the last bits with their count."""
+        said = {"name": self.name, "args": self.args, "sample_rate": self.sample_rate, "threads": self.threads}
         return json.dumps(said, sort_keys=True, default=repr)
 
 

@@ -117,7 +117,7 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
     finished run as finished: no path into the workflow's folder is part of a job's
     record. Before, the args yaml was an input by absolute path, and a clone re-ran
     every enhance job. The args yaml counts by what it says: comments and order
-    re-run nothing, a changed value re-runs the system's jobs."""
+    re-run nothing, nor do resources or a time limit; a changed value re-runs the system's jobs."""
     elsewhere = Snakemake(finished.workdir, snakefile=copy_of_the_workflow(tmp_path / "clone"))
     assert elsewhere.planned_jobs() == {}  # passthrough, scored: enhance_args/passthrough.yaml
 
@@ -128,7 +128,9 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
     assert elsewhere.planned_jobs(*example) == {}
     args.write_text("# the same args, reordered\nargs:\n  output_sample_rate: 16000\nname: example\n")
     assert finished.planned_jobs(*example) == {}
-    args.write_text("name: example\nargs: {output_sample_rate: 16000}\ntime_limit: 30\n")
+    args.write_text("name: example\nargs: {output_sample_rate: 16000}\nresources: {mem_mb: 3000}\ntime_limit: 30\n")
+    assert finished.planned_jobs(*example) == {}  # where and how long it runs: no new outputs
+    args.write_text("name: example\nargs: {output_sample_rate: 16000}\nthreads: 2\n")
     result = elsewhere(*example, "--dry-run")
     assert "Params have changed since last execution" in result.stdout + result.stderr
     assert elsewhere.planned_jobs(*example)["enhance"] == 1  # dev_02.ha, the one ha recording
@@ -212,6 +214,23 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
     assert forced.get("submission_file") == 1 and "enhance" not in forced, forced
 
 
+def linked_data(root: Path, source: Path, sessions: list[str] | None = None) -> Path:
+    """A data root whose files are ``source``'s, linked (read only, not copied), with a
+    manifest of its own: ``source``'s rows of ``sessions`` (all by default)."""
+    for part in source.iterdir():
+        if part.name != "metadata":
+            (root / part.name).parent.mkdir(parents=True, exist_ok=True)
+            (root / part.name).symlink_to(part)
+    (root / "metadata").mkdir(parents=True)
+    for part in (source / "metadata").iterdir():
+        if part.name != "sessions.dev.csv":
+            (root / "metadata" / part.name).symlink_to(part)
+    header, *rows = (source / "metadata" / "sessions.dev.csv").read_text().splitlines()
+    kept = [r for r in rows if sessions is None or r.split(",", 1)[0] in sessions]
+    (root / "metadata" / "sessions.dev.csv").write_text("\n".join([header, *kept]) + "\n")
+    return root
+
+
 def many_sessions_data(root: Path, demo_data: Path, sessions: int) -> Path:
     """A data root with `sessions` sessions, every recording a hard link to one
     demo file (the DAG, not the audio, is what is measured)."""
@@ -234,10 +253,7 @@ def test_rules_and_rule_graph_do_not_grow_with_the_manifest(tmp_path, demo_data)
     """The same rules, --list-rules and rule graph for 2 sessions and for 60 (the
     challenge's dev and eval sets together have 19). Nothing runs: the demo's
     files are linked, not copied."""
-    few = tmp_path / "few"
-    for part in demo_data.iterdir():
-        (few / part.name).parent.mkdir(parents=True, exist_ok=True)
-        (few / part.name).symlink_to(part)
+    few = linked_data(tmp_path / "few", demo_data)
     many = many_sessions_data(tmp_path / "many", demo_data, 60)
     snakemake = Snakemake(tmp_path)
     shapes = []
@@ -416,15 +432,7 @@ def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     (7 channels: the Aria recordings) on one session (the demo's shorter: a data
     folder whose manifest lists dev_03 alone); again: byte-identical files."""
     data = REPO / "tests" / "data"
-    one = tmp_path / "one_session"
-    for part in ("aria", "ha", "participant", "ref"):  # the demo's files, read only
-        (one / part).mkdir(parents=True)
-        (one / part / "dev").symlink_to(finished.workdir / "demo_data" / part / "dev")
-    (one / "metadata").mkdir()
-    demo_manifest = (finished.workdir / "demo_data/metadata/sessions.dev.csv").read_text().splitlines()
-    (one / "metadata/sessions.dev.csv").write_text(
-        "\n".join([demo_manifest[0], *[r for r in demo_manifest if r.startswith("dev_03,")]]) + "\n"
-    )
+    one = linked_data(tmp_path / "one_session", finished.workdir / "demo_data", sessions=["dev_03"])
     args = tmp_path / "baseline_tiny.yaml"
     args.write_text(
         "name: baseline\nargs:\n"

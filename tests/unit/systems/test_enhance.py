@@ -126,11 +126,12 @@ def test_an_args_yaml_changed_after_planning_is_refused_before_any_work(tmp_path
     args = tmp_path / "passthrough.yaml"
     args.write_text("name: passthrough\n")
     planned = load_args(args).meaning()
-    args.write_text("# edited after planning\nname: passthrough\ntime_limit: 5\n")
+    args.write_text("# edited after planning\nname: passthrough\nthreads: 2\n")
     with pytest.raises(ArgsError, match=r"passthrough.yaml changed after this run was planned \(for dataset dev"):
         enhance_session_device(**job, enhancement_name="passthrough", args_yaml=args, planned_args=planned)
     assert not (tmp_path / "out").exists()
-    args.write_text("# comments and order are not what it says\nname: passthrough\n")
+    # comments, order, and where and how long it runs are not what it says of the outputs
+    args.write_text("# a comment\ntime_limit: 30\nresources: {mem_mb: 2000}\nname: passthrough\n")
     enhance_session_device(**job, enhancement_name="passthrough", args_yaml=args, planned_args=planned)
     assert all(p.exists() for p in job["outputs"].values())
 
