@@ -20,7 +20,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Fixtures outside the repository (the baseline's full-size references); ECHI_SHARED overrides.
 SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
-QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # full scoring is the golden tests' job
+QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # STOI only: values are other tests' job
 # config for runs whose test looks at neither scores nor the report's figures and players
 # (each figure and page is a job: they are most of a short run's time)
 QUICK_RUN = ("evaluate_datasets=[]", "report_spectrograms=0")
@@ -177,14 +177,15 @@ def passthrough_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def compared(tmp_path_factory: pytest.TempPathFactory, passthrough_run: Path) -> Snakemake:
-    """The passthrough run, then example on top, then the report (read-only by
-    convention: the report's tests and its browser tests share it)."""
+    """The passthrough run, then example on top, both scored with the quick set as
+    ``make demo`` scores, then the report (read-only by convention: the report's
+    tests and its browser tests share it)."""
 
     def build(folder: Path) -> None:
         shutil.copytree(passthrough_run, folder / "run", symlinks=True)
         run = Snakemake(folder / "run")
-        run("--config", "enhancement_name=example")
-        run("--config", "enhancement_name=example", "--report", "report.html")
+        run("--config", "enhancement_name=example", "metrics=quick")
+        run("--config", "enhancement_name=example", "metrics=quick", "--report", "report.html")
 
     return Snakemake(built_once(tmp_path_factory, "compared", build) / "run")
 
