@@ -109,6 +109,60 @@ def copy_of_the_workflow(folder: Path) -> Path:
     return folder / "Snakefile"
 
 
+# The shared data files that test folders hold as hard links (linked_copy), with their
+# (size, mtime) when linked: a test writing through a link would change them for every
+# test, so each test ends by checking them.
+LINKED: dict[Path, tuple[int, int]] = {}
+
+
+def _state(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def linked_copy(source: Path, target: Path, under: tuple[str, ...] = (".",)) -> Path:
+    """``source`` copied to ``target`` with mtimes kept, except that the .wav files
+    below the ``under`` folders are hard links to the source's (150 MB of demo
+    audio a test only reads): call ``own`` on one before changing it in place."""
+    roots = [(source / folder).resolve() for folder in under]
+
+    def place(src: str, dst: str) -> None:
+        path = Path(src)
+        if path.suffix == ".wav" and any(path.resolve().is_relative_to(root) for root in roots):
+            LINKED.setdefault(path.resolve(), _state(path))
+            os.link(path, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, symlinks=True, copy_function=place)
+    return target
+
+
+def own(path: Path) -> Path:
+    """A file of a linked copy made this test's own (a copy, mtime kept), so that
+    changing it in place leaves the shared file alone."""
+    if path.stat().st_nlink > 1:
+        mine = path.with_name(path.name + ".own")
+        shutil.copy2(path, mine)
+        os.replace(mine, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _linked_files_unchanged(request: pytest.FixtureRequest):
+    yield
+    for path in [path for path in LINKED if not path.exists()]:
+        del LINKED[path]  # a test's own folder, removed with it
+    changed = [path for path, state in LINKED.items() if _state(path) != state]
+    for path in changed:
+        LINKED[path] = _state(path)  # said once
+    if changed:
+        pytest.fail(
+            f"shared test data changed in place through a hard link (found after {request.node.nodeid}): "
+            f"{', '.join(map(str, changed))}; a test must call own(path) before writing to a linked_copy file"
+        )
+
+
 def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
     """A folder built once per test run and shared by every pytest-xdist worker: the
     first to ask builds it (under a file lock), the others wait and read it. Without
@@ -137,8 +191,8 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def workdir(tmp_path: Path, demo_data: Path) -> Path:
-    """A fresh working directory whose demo_data is a copy of the session's."""
-    shutil.copytree(demo_data, tmp_path / "demo_data")
+    """A fresh working directory whose demo_data is a linked copy of the session's."""
+    linked_copy(demo_data, tmp_path / "demo_data")
     return tmp_path
 
 
@@ -192,9 +246,10 @@ def compared(tmp_path_factory: pytest.TempPathFactory, passthrough_run: Path) ->
 
 @pytest.fixture()
 def finished(tmp_path: Path, passthrough_run: Path) -> Snakemake:
-    """A private copy of the finished passthrough run (mtimes kept)."""
+    """A private copy of the finished passthrough run (mtimes kept; its demo audio and
+    resampled audio linked: see ``own``)."""
     workdir = tmp_path / "run"
-    shutil.copytree(passthrough_run, workdir, symlinks=True)
+    linked_copy(passthrough_run, workdir, under=("demo_data", "work/resampled"))
     return Snakemake(workdir)
 
 

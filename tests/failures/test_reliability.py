@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import soxr
-from conftest import QUICK_RUN, REPO, Snakemake, copy_of_the_workflow
+from conftest import QUICK_RUN, REPO, Snakemake, copy_of_the_workflow, linked_copy, own
 
 from enhancement.data.submission import Expected, problems_of
 
@@ -84,9 +84,8 @@ def assert_final_outputs_sound(workdir: Path, killed: bool = False) -> None:
 
 @pytest.fixture()
 def data(tmp_path: Path, demo_data: Path) -> Path:
-    """A copy of the demo data at ``<workdir>/data`` (relative data_root: stable messages)."""
-    shutil.copytree(demo_data, tmp_path / "data")
-    return tmp_path / "data"
+    """A linked copy of the demo data at ``<workdir>/data`` (relative data_root: stable messages)."""
+    return linked_copy(demo_data, tmp_path / "data")
 
 
 @pytest.fixture()
@@ -223,7 +222,7 @@ def test_a_recording_replaced_by_an_older_file_is_processed_again(run, data, req
     Snakemake's 'input newer than output' alone would keep the old results."""
     config = ("--config", *QUICK_RUN, "data_root=data", "devices=[ha]")
     run(*config)
-    raw = data / "ha/dev/dev_02.ha.wav"
+    raw = own(data / "ha/dev/dev_02.ha.wav")
     before = raw.stat()
     audio, rate = sf.read(raw, dtype="int16")
     sf.write(raw, audio // 2, rate, subtype="PCM_16")
@@ -337,7 +336,7 @@ def test_changing_report_only_code_redraws_the_report_only(finished, tmp_path, r
 
 def older_different_copy(path: Path, factor: float = 0.5) -> None:
     """The file replaced by different audio dated an hour before it (cp -p of another take)."""
-    before = path.stat()
+    before = own(path).stat()
     audio, rate = sf.read(path, dtype="float32")
     sf.write(path, audio * factor, rate, subtype=sf.info(path).subtype)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 3_600_000_000_000))
@@ -1185,7 +1184,7 @@ def test_good_session_completes_beside_the_broken_ones_round_2(audio_run_2):
 
 def test_nan_in_a_recording_read_at_48_khz_names_the_recording(run, data, request):
     """A system at 48 kHz reads the raw recording itself: no resample job sees it."""
-    raw = data / "aria/dev/dev_02.aria.wav"
+    raw = own(data / "aria/dev/dev_02.aria.wav")
     audio, _ = sf.read(raw, dtype="float32")
     audio[100, 0] = np.inf
     sf.write(raw, audio, 48000, subtype="FLOAT")

@@ -42,7 +42,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO, Snakemake
+from conftest import REPO, Snakemake, linked_copy
 from headless_chromium import BrowserUnavailable, chromium, dump_dom
 
 from enhancement.evaluation.jobs import MAIN_KEYS
@@ -232,7 +232,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory, demo_data: Path, brows
     # work_dir outside the hostile folder: the rules' input patterns, which the report shows,
     # name the data from work_dir through it
     data_root, work_dir = base / "data", workdir / "work"
-    shutil.copytree(demo_data, data_root)
+    linked_copy(demo_data, data_root)
     args_yaml = base / "passthrough.yaml"
     shutil.copy(REPO / "enhance_args" / "passthrough.yaml", args_yaml)
     config = workdir / "hostile.yaml"
@@ -358,7 +358,7 @@ def test_folder_names_are_never_run_by_the_shell(tmp_path, demo_data):
     """The shell jobs must quote every path: a folder name is data, never a command
     (``$(...)`` and ``$NAME`` are legal in folder names and not refused)."""
     base = tmp_path / "q $(touch pwned_by_shell) $UNSET_IN_ECHI_TESTS $HOME r"
-    shutil.copytree(demo_data, base / "data")
+    linked_copy(demo_data, base / "data")
     config = tmp_path / "shell.yaml"
     settings = {
         "data_root": str(base / "data"),

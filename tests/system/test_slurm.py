@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, linked_copy
 from slurm_cluster import ClusterUnavailable, SlurmCluster
 
 from enhancement.data.demo import demo_sessions
@@ -182,7 +181,7 @@ def cluster(tmp_path_factory):
 
 def fresh_workdir(root: Path, demo_data: Path) -> Path:
     root.mkdir(parents=True)
-    shutil.copytree(demo_data, root / "demo_data")
+    linked_copy(demo_data, root / "demo_data")
     return root
 
 
@@ -343,7 +342,7 @@ def test_a_cluster_jobs_own_snakemake_repeats_no_plan_time_work(tmp_path, demo_d
     root with a recording missing; the job's Snakemake, as the executor starts it
     (--mode remote --target-jobs ... --force), runs its job there all the same."""
     root = tmp_path / "run"
-    shutil.copytree(demo_data, root / "data")
+    linked_copy(demo_data, root / "data")
     (root / "data/aria/dev/dev_03.aria.wav").unlink()
     planner = snakemake(root, "--dry-run", "--config", "data_root=data", check=False)
     assert planner.returncode != 0
@@ -400,7 +399,7 @@ def test_failed_cluster_job_fails_the_run_and_a_rerun_submits_only_what_is_missi
 ):
     done, _, _ = cluster_run
     workdir = tmp_path / "run"
-    shutil.copytree(done, workdir, symlinks=True)
+    linked_copy(done, workdir, under=("demo_data", "work/resampled"))
     for pid, partner in (("dev_02.aria.P302", "dev_02.aria.partner1"), ("dev_03.aria.P305", "dev_03.aria.partner1")):
         (workdir / f"work/enhanced/{NAME}/dev/{pid}.wav").unlink()
         (workdir / f"work/partners/{NAME}/dev/{partner}.wav").unlink()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
+from conftest import linked_copy, own
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -201,7 +202,7 @@ def test_a_segment_past_the_end_is_reported_not_dropped(finished):
 def test_a_missing_reference_is_named_and_the_submission_still_made(finished, request):
     """A13: no MissingInputException, the file is not scored, everything else is."""
     data = finished.workdir / "data"
-    shutil.copytree(finished.workdir / "demo_data", data)
+    linked_copy(finished.workdir / "demo_data", data)
     (data / "ref/dev/dev_02.aria.P303.wav").unlink()
     result = finished("--config", "data_root=data", "report_spectrograms=0", "--keep-going")
     text = result.stdout + result.stderr
@@ -304,7 +305,7 @@ def test_run_evaluation_scores_the_datasets_it_is_given(tmp_path):
 def test_an_empty_reference_is_named_and_not_scored_like_a_missing_one(finished, empty):
     """Before: a raw soundfile error (0 bytes), or all its segments skipped with exit 0 (0 frames)."""
     stem = "dev_03.aria.P305"
-    reference = finished.workdir / f"demo_data/ref/dev/{stem}.wav"
+    reference = own(finished.workdir / f"demo_data/ref/dev/{stem}.wav")
     if empty == "0 bytes":
         reference.write_bytes(b"")
     else:

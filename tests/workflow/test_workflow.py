@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake, copy_of_the_workflow
+from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake, copy_of_the_workflow, linked_copy, own
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -138,7 +138,7 @@ def test_a_clone_of_the_workflow_elsewhere_reruns_nothing_and_args_count_by_mean
 
 @pytest.mark.slow
 def test_touching_one_raw_file_reruns_its_resample_and_enhance_only(finished):
-    raw = finished.workdir / "demo_data/ha/dev/dev_02.ha.wav"
+    raw = own(finished.workdir / "demo_data/ha/dev/dev_02.ha.wav")
     later = time.time() + 5
     os.utime(raw, (later, later))
     assert finished.planned_jobs() == {
@@ -156,7 +156,7 @@ def test_pids_swapped_between_seats_rerun_the_affected_jobs(finished):
     """Seats 2 and 4 of dev_02 swap pids: every input file is the same, only the
     partner order differs, and both dev_02 jobs (aria, ha) must run again."""
     data = finished.workdir / "data"
-    shutil.copytree(finished.workdir / "demo_data", data)
+    linked_copy(finished.workdir / "demo_data", data)
     config = ("--config", "data_root=data", *QUICK_RUN)
     finished(*config)
     manifest = data / "metadata" / "sessions.dev.csv"
@@ -179,7 +179,7 @@ def test_history_lives_in_work_dir_wherever_snakemake_is_started(finished, tmp_p
     what they did. Before, the records were in the launch folder's .snakemake:
     the swap re-ran nothing and P304.wav was linked to the old seat's output."""
     data = finished.workdir / "data"
-    shutil.copytree(finished.workdir / "demo_data", data)
+    linked_copy(finished.workdir / "demo_data", data)
     finished("--config", "data_root=data", *QUICK_RUN)
     assert (finished.workdir / "work" / ".snakemake" / "metadata").is_dir()
     assert not (finished.workdir / ".snakemake" / "metadata").exists()
