@@ -429,10 +429,16 @@ def test_system_at_the_raw_rate_reads_raw_files_without_resampling(snakemake, tm
 @pytest.mark.xdist_group("baseline")  # the long baseline tests start early, on one worker
 def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     """The registered baseline through the workflow, with the small fixture model
-    (7 channels: the Aria recordings) on one session (the demo's shorter: a data
-    folder whose manifest lists dev_03 alone); again: byte-identical files."""
+    (7 channels: the Aria recordings) on one session (a data folder whose manifest
+    lists dev_03 alone, its recording cut to the first 12 s: four windows per
+    partner, the last one ragged); again: byte-identical files."""
     data = REPO / "tests" / "data"
     one = linked_data(tmp_path / "one_session", finished.workdir / "demo_data", sessions=["dev_03"])
+    (one / "aria").unlink()
+    (one / "aria/dev").mkdir(parents=True)
+    recording = finished.workdir / "demo_data/aria/dev/dev_03.aria.wav"
+    head, rate = sf.read(recording, frames=12 * 48000, dtype="int16")
+    sf.write(one / "aria/dev/dev_03.aria.wav", head, rate, subtype="PCM_16")
     args = tmp_path / "baseline_tiny.yaml"
     args.write_text(
         "name: baseline\nargs:\n"
@@ -453,9 +459,9 @@ def test_baseline_end_to_end_with_fixture_weights(finished, tmp_path):
     first = {p.name: p.read_bytes() for p in outputs}
     for path in outputs:
         audio, rate = sf.read(path, dtype="float32")
-        assert rate == 16000 and np.abs(audio).max() > 0
+        assert rate == 16000 and len(audio) == 12 * 16000 and np.abs(audio).max() > 0
     passthrough = sf.read(finished.workdir / "work/enhanced/passthrough/dev/dev_03.aria.P305.wav")[0]
-    assert not np.allclose(sf.read(outputs[0])[0], passthrough)
+    assert not np.allclose(sf.read(outputs[0])[0], passthrough[: 12 * 16000])
     log = (finished.workdir / "work/logs/enhance/baseline/dev/dev_03.aria.log").read_text()
     assert "window" in log and "torch uses 1 thread(s)" in log  # the yaml's threads (the test's workers share 2 cores)
     # again: the same bytes
