@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from snakemake_server import snakemake_command
 
 REPO = Path(__file__).resolve().parent.parent
 if os.environ.get("PYTEST_XDIST_WORKER"):
@@ -52,9 +53,6 @@ class Snakemake:
         self, *args: str, env: dict | None = None, check: bool = True, cores: int = 2
     ) -> subprocess.CompletedProcess:
         command = [
-            sys.executable,
-            "-m",
-            "snakemake",
             "--snakefile",
             str(self.snakefile),
             "--directory",
@@ -64,9 +62,7 @@ class Snakemake:
             f"--configfile={QUICK_SCORING}",
             *args,
         ]  # '=': a target after it is not a configfile
-        result = subprocess.run(
-            command, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=self.workdir
-        )
+        result = snakemake_command(command, self.workdir, {**os.environ, **(env or {})})
         if check and result.returncode != 0:
             raise AssertionError(
                 f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
