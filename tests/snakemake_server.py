@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 
@@ -37,6 +40,10 @@ def _child(call: dict) -> None:
         os.environ.clear()
         os.environ.update(call["env"])
         sys.path[0] = os.getcwd()  # as `python -m` puts it
+        tempfile.tempdir = None  # found again from the call's TMPDIR
+        from snakemake.workflow import Workflow
+
+        Workflow._rundir = os.getcwd()  # the one value Snakemake takes at import: the launch folder
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
@@ -93,6 +100,7 @@ class SnakemakeServer:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
+        self._pending = b""
         self._lock = threading.Lock()
 
     def _server(self) -> subprocess.Popen:
@@ -101,36 +109,69 @@ class SnakemakeServer:
                 [sys.executable, __file__],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                text=True,
+                bufsize=0,
                 cwd=tempfile.gettempdir(),
             )
+            self._pending = b""
         return self._proc
 
-    def run(self, args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    def _reply(self, deadline: float | None) -> dict | None:
+        """The server's next line; None if it ended, or if ``deadline`` passed."""
+        fd = self._proc.stdout.fileno()
+        while b"\n" not in self._pending:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return None
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(
+        self, args: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None
+    ) -> subprocess.CompletedProcess:
         with self._lock, tempfile.TemporaryDirectory(prefix="snakemake-call-") as folder:
             out, err = Path(folder) / "stdout", Path(folder) / "stderr"
             server = self._server()
             call = {"args": list(args), "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err)}
-            server.stdin.write(json.dumps(call) + "\n")
-            server.stdin.flush()
-            started = server.stdout.readline()
-            ended = server.stdout.readline()
-            if not started or not ended:
+            server.stdin.write((json.dumps(call) + "\n").encode())
+            started = self._reply(None)
+            deadline = None if timeout is None else time.monotonic() + timeout
+            ended = self._reply(deadline) if started else None
+            if started and not ended and server.poll() is None:  # past its time: stop it and its jobs
+                os.killpg(started["pid"], signal.SIGKILL)
+                self._reply(None)
+                raise subprocess.TimeoutExpired(
+                    ["snakemake", *args], timeout, out.read_text(errors="replace"), err.read_text(errors="replace")
+                )
+            if not ended:
                 self._proc = None
                 raise RuntimeError(f"the Snakemake server stopped (exit {server.wait()}) running snakemake {args}")
-            returncode = json.loads(ended)["returncode"]
             return subprocess.CompletedProcess(
-                ["snakemake", *args], returncode, out.read_text(errors="replace"), err.read_text(errors="replace")
+                ["snakemake", *args],
+                ended["returncode"],
+                out.read_text(errors="replace"),
+                err.read_text(errors="replace"),
             )
 
 
-def snakemake_command(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """``python -m snakemake ARGS`` in ``cwd`` with ``env`` (through the server unless ECHI_TEST_FORK=0)."""
+def snakemake_command(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m snakemake ARGS`` in ``cwd`` with ``env`` (through the server unless
+    ECHI_TEST_FORK=0); subprocess.TimeoutExpired after ``timeout`` seconds."""
     if os.environ.get("ECHI_TEST_FORK", "1") == "0":
         return subprocess.run(
-            [sys.executable, "-m", "snakemake", *args], capture_output=True, text=True, env=env, cwd=cwd
+            [sys.executable, "-m", "snakemake", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
         )
-    return SERVER.run(args, cwd, env)
+    return SERVER.run(args, cwd, env, timeout)
 
 
 SERVER = SnakemakeServer()

@@ -17,7 +17,6 @@ import collections
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pytest
 import yaml
 from conftest import REPO, linked_copy
 from slurm_cluster import ClusterUnavailable, SlurmCluster
+from snakemake_server import snakemake_command
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -86,10 +86,9 @@ def snakemake(
     workdir: Path, *args: str, env: dict | None = None, check: bool = True, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     """`snakemake --directory workdir ARGS` from the repository root."""
-    command = [sys.executable, "-m", "snakemake", "--directory", str(workdir), *args]
     try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, cwd=REPO, timeout=timeout, env={**os.environ, **(env or {})}
+        result = snakemake_command(
+            ["--directory", str(workdir), *args], REPO, {**os.environ, **(env or {})}, timeout=timeout
         )
     except subprocess.TimeoutExpired as exc:
         raise AssertionError(
