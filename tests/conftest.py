@@ -21,7 +21,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Fixtures outside the repository (the baseline's full-size references); ECHI_SHARED overrides.
 SHARED = Path(os.environ.get("ECHI_SHARED", REPO.parent / "shared"))
-QUICK_SCORING = REPO / "tests" / "config.quick.yaml"  # STOI only: values are other tests' job
+STOI_SCORING = REPO / "tests" / "config.stoi.yaml"  # STOI only: values are other tests' job
 # config for runs whose test looks at neither scores nor the report's figures and players
 # (each figure and page is a job: they are most of a short run's time)
 QUICK_RUN = ("evaluate_datasets=[]", "report_spectrograms=0")
@@ -59,7 +59,7 @@ class Snakemake:
             str(self.workdir),
             "--cores",
             str(cores),
-            f"--configfile={QUICK_SCORING}",
+            f"--configfile={STOI_SCORING}",
             *args,
         ]  # '=': a target after it is not a configfile
         result = snakemake_command(command, self.workdir, {**os.environ, **(env or {})})

@@ -327,7 +327,7 @@ def test_every_system_scored_in_the_work_folder_is_compared_and_compare_systems_
     import subprocess
     import sys
 
-    from conftest import QUICK_SCORING, REPO
+    from conftest import REPO, STOI_SCORING
 
     theirs = tmp_path / "theirs"
     shutil.copytree(finished.workdir / "work/enhanced/passthrough/dev", theirs, ignore=shutil.ignore_patterns("*.csv"))
@@ -343,7 +343,7 @@ def test_every_system_scored_in_the_work_folder_is_compared_and_compare_systems_
             str(finished.workdir),
             "--cores",
             "2",
-            f"--configfile={QUICK_SCORING}",
+            f"--configfile={STOI_SCORING}",
         ],
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import LINKED, QUICK_SCORING, REPO, linked_copy, own
+from conftest import LINKED, REPO, STOI_SCORING, linked_copy, own
 from snakemake_server import SERVER
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def _sorted_clause(clause: str) -> str:
 
 
 def test_the_forked_snakemake_plans_and_fails_as_a_plain_command(workdir):
-    args = ["--snakefile", str(REPO / "Snakefile"), "--cores", "2", f"--configfile={QUICK_SCORING}", "--dry-run"]
+    args = ["--snakefile", str(REPO / "Snakefile"), "--cores", "2", f"--configfile={STOI_SCORING}", "--dry-run"]
     env = dict(os.environ)
     forked = SERVER.run(args, workdir, env)
     command = plain(*args, cwd=workdir)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import QUICK_RUN, QUICK_SCORING, REPO, Snakemake, copy_of_the_workflow, linked_copy, own
+from conftest import QUICK_RUN, REPO, STOI_SCORING, Snakemake, copy_of_the_workflow, linked_copy, own
 
 from enhancement.data.demo import demo_sessions
 from enhancement.data.manifest import targets_of
@@ -329,7 +329,7 @@ def test_example_via_run_enhancement_py_equals_passthrough(finished):
             str(finished.workdir),
             "--cores",
             "2",
-            f"--configfile={QUICK_SCORING}",
+            f"--configfile={STOI_SCORING}",
             "--config",
             *QUICK_RUN,
         ],
